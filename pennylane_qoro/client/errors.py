@@ -1,0 +1,173 @@
+"""Every exception the Qoro client raises, in one tree.
+
+::
+
+    QoroError                         base of everything below
+    ├── ConfigurationError            bad url / missing API key / refused plain http
+    ├── QoroConnectionError           transport failed (DNS, refused, reset, read timeout)
+    │   └── AmbiguousSubmissionError  a state-changing POST may or may not have happened
+    ├── WireDecodeError               a payload from the wire is corrupt (QH1/QH2, @gzs, gzip)
+    ├── PayloadError                  a request cannot be built within the protocol's limits
+    ├── QoroHTTPError                 the service answered >= 400
+    │   ├── ValidationError           400 / 422
+    │   ├── AuthenticationError       401 / 403
+    │   ├── NotFoundError             404
+    │   ├── ConflictError             409
+    │   ├── PayloadTooLargeError      413
+    │   ├── RateLimitedError          429
+    │   └── ServerError               5xx
+    └── JobError                      a job reached a terminal state other than COMPLETED
+        ├── JobFailedError            FAILED (and unknown terminal states)
+        ├── JobCancelledError         CANCELLED
+        ├── InsufficientCreditsError  INSUFFICIENT_CREDITS
+        ├── JobTimedOutError          TIMED_OUT (server-side deadline)
+        └── DeadlineExceededError     the client's own wait deadline passed
+
+Messages carry the HTTP method and path, the job id when known and the server's own message,
+so a user can look the job up later. They never carry the API key: the key is only ever placed
+in the ``Authorization`` header by ``client/http.py``.
+
+This module imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+
+class QoroError(Exception):
+    """Base class of every error raised by the Qoro client."""
+
+
+class ConfigurationError(QoroError, ValueError):
+    """The client cannot be configured as asked (missing key, bad URL, plain http off-host)."""
+
+
+class PayloadError(QoroError, ValueError):
+    """A request cannot be built within the protocol's limits (e.g. one circuit over the cap)."""
+
+
+class WireDecodeError(QoroError, ValueError):
+    """A payload received from the wire is malformed; the message names the problem."""
+
+
+class QoroConnectionError(QoroError, ConnectionError):
+    """The HTTP exchange failed below the HTTP layer (refused, reset, timed out)."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", job_id: str | None = None):
+        self.method = method
+        self.path = path
+        self.job_id = job_id
+        where = f"{method} {path}".strip()
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class AmbiguousSubmissionError(QoroConnectionError):
+    """A state-changing request was sent but its outcome is unknown.
+
+    The job named by ``job_id`` (when known) may hold none, some or all of the circuits; the
+    message says which state it may be in so the user can inspect or delete it.
+    """
+
+
+class QoroHTTPError(QoroError):
+    """The service answered with an HTTP status >= 400."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        job_id: str | None = None,
+        retry_after: float | None = None,
+    ):
+        self.status = status
+        self.server_message = message
+        self.method = method
+        self.path = path
+        self.job_id = job_id
+        self.retry_after = retry_after
+        parts = [f"HTTP {status}"]
+        if method or path:
+            parts.append(f"on {method} {path}".rstrip())
+        if job_id:
+            parts.append(f"(job {job_id})")
+        super().__init__(" ".join(parts) + (f": {message}" if message else ""))
+
+
+class ValidationError(QoroHTTPError):
+    """400 / 422: the service rejected the request's content."""
+
+
+class AuthenticationError(QoroHTTPError):
+    """401 / 403: the API key is missing, wrong, deactivated, or lacks access."""
+
+
+class NotFoundError(QoroHTTPError):
+    """404: no such job (or not one of yours), or no such resource."""
+
+
+class ConflictError(QoroHTTPError):
+    """409: the job is not in a state that allows the request."""
+
+
+class PayloadTooLargeError(QoroHTTPError):
+    """413: the request body is over the service's limit."""
+
+
+class RateLimitedError(QoroHTTPError):
+    """429: too many requests or queued jobs; ``retry_after`` says when to come back."""
+
+
+class ServerError(QoroHTTPError):
+    """5xx: the service failed."""
+
+
+class JobError(QoroError):
+    """A job ended in a state other than COMPLETED."""
+
+    def __init__(self, job_id: str, status: str, message: str = ""):
+        self.job_id = job_id
+        self.status = status
+        self.server_message = message
+        text = f"Qoro job {job_id} ended {status}"
+        super().__init__(f"{text}: {message}" if message else text)
+
+
+class JobFailedError(JobError):
+    """The job FAILED on the service."""
+
+
+class JobCancelledError(JobError):
+    """The job was CANCELLED."""
+
+
+class InsufficientCreditsError(JobError):
+    """The job stopped because the account ran out of credits."""
+
+
+class JobTimedOutError(JobError):
+    """The service's own execution deadline passed (TIMED_OUT)."""
+
+
+class DeadlineExceededError(JobError):
+    """The client's wait deadline passed while the job was still running on the service."""
+
+
+_BY_STATUS: dict[int, type[QoroHTTPError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: ValidationError,
+    429: RateLimitedError,
+}
+
+
+def http_error_class(status: int) -> type[QoroHTTPError]:
+    """The exception type for an HTTP status >= 400."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, QoroHTTPError)
