@@ -52,7 +52,9 @@ class WireDecodeError(QoroError, ValueError):
 class QoroConnectionError(QoroError, ConnectionError):
     """The HTTP exchange failed below the HTTP layer (refused, reset, timed out)."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "", job_id: str | None = None):
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", job_id: str | None = None
+    ):
         self.method = method
         self.path = path
         self.job_id = job_id

@@ -1,0 +1,420 @@
+"""HTTP transport to a Qoro service: sessions, auth, retries, timeouts and error mapping.
+
+This module owns everything ``qoro-api.md`` §1 says about the wire below the endpoints:
+
+* the ``Authorization: Bearer`` header (added per request by an auth object, so the key is in
+  no session attribute, repr or log line) and the ``User-Agent`` (§1.2, §1.3);
+* retries as data (§1.6): GET and DELETE go through a session whose ``HTTPAdapter`` carries a
+  urllib3 ``Retry`` (502/503/504, connection and read errors, exponential backoff,
+  ``Retry-After`` honoured and capped); every POST goes through a second session whose adapter
+  has ``Retry(total=0)``, so ``job/init/``, ``add_circuits/``, ``cancel/`` and
+  ``submit_qubo/`` are never re-sent;
+* request bodies serialized once by ``wire.json_body`` and sent as bytes, so the size the
+  planner measured is the size sent (§1.4, §3.2);
+* mapping every status >= 400 to the typed error of ``client.errors`` with the server's own
+  message (§1.7), and every ``requests`` exception to :class:`QoroConnectionError`. This is
+  the only module that catches ``requests`` exceptions.
+
+It imports the standard library, requests/urllib3 and ``client.config``/``errors``/``wire``;
+never PennyLane.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from threading import Lock
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.util.retry import Retry
+
+from .config import ApiKey
+from .errors import (
+    AmbiguousSubmissionError,
+    QoroConnectionError,
+    QoroHTTPError,
+    http_error_class,
+)
+from .wire import json_body
+
+__all__ = ["RETRY_STATUSES", "ClientStats", "Transport", "user_agent"]
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+"""Statuses the GET/DELETE adapter retries (plus 413/429/503 with ``Retry-After``)."""
+RETRY_METHODS = frozenset({"GET", "DELETE"})
+MAX_RETRY_AFTER = 30.0
+"""Longest ``Retry-After`` the adapter sleeps for; a longer one surfaces as the error."""
+_MESSAGE_LIMIT = 500  # characters of a non-JSON error body kept in a message (§1.7)
+
+
+def _package_version() -> str:
+    try:
+        return version("pennylane-qoro")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
+
+
+def user_agent() -> str:
+    """``pennylane-qoro/<ver> (python=<ver>) python-requests/<ver>`` (the §1.3 shape)."""
+    return (
+        f"pennylane-qoro/{_package_version()} (python={platform.python_version()}) "
+        f"python-requests/{requests.__version__}"
+    )
+
+
+@dataclass
+class ClientStats:
+    """Counters a client keeps; the device tracker and the benchmarks read them.
+
+    Attributes:
+        requests (int): HTTP requests issued (each adapter retry is counted in ``retries``).
+        retries (int): attempts the retrying adapter re-sent (GET/DELETE only).
+        bytes_sent (int): request body bytes handed to the transport.
+        polls (int): ``status/`` requests made while waiting for jobs.
+        jobs (int): jobs created (``job/init/`` answered with a job id).
+    """
+
+    requests: int = 0
+    retries: int = 0
+    bytes_sent: int = 0
+    polls: int = 0
+    jobs: int = 0
+    _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        """Add to several counters atomically."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def __getstate__(self) -> dict[str, int]:  # copy/pickle without the lock
+        return self.snapshot()
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.__init__(**state)
+
+    def snapshot(self) -> dict[str, int]:
+        """The counters as a plain dict."""
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "bytes_sent": self.bytes_sent,
+                "polls": self.polls,
+                "jobs": self.jobs,
+            }
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    """Adds ``Authorization: Bearer <key>`` to each request; its repr hides the key.
+
+    requests drops the header itself on a redirect to another host or from https to http.
+    """
+
+    def __init__(self, key: ApiKey):
+        self._key = key
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        return r
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(<hidden>)"
+
+
+def _retry_policy(total: int, backoff: float) -> Retry:
+    return Retry(
+        total=total,
+        connect=total,
+        read=total,
+        status=total,
+        other=0,
+        backoff_factor=backoff,
+        status_forcelist=sorted(RETRY_STATUSES),
+        allowed_methods=RETRY_METHODS,
+        respect_retry_after_header=True,
+        retry_after_max=MAX_RETRY_AFTER,
+        raise_on_status=False,  # hand back the last 5xx so it maps to ServerError with a message
+        raise_on_redirect=False,
+    )
+
+
+def _session(key: ApiKey, agent: str, retry: Retry) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.auth = _BearerAuth(key)
+    session.headers["User-Agent"] = agent
+    return session
+
+
+class Transport:
+    """Authenticated JSON-over-HTTP calls to one Qoro base URL.
+
+    Args:
+        base_url (str): e.g. ``"https://app.qoroquantum.net/api"`` (no trailing slash).
+        api_key (ApiKey): the key; only placed in the ``Authorization`` header.
+        stats (ClientStats | None): counters to update (a new one if omitted).
+        retries (int): retries for GET/DELETE (urllib3 ``Retry(total=...)``).
+        backoff (float): urllib3 ``backoff_factor`` (sleeps 0, 2b, 4b, ... between retries).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: ApiKey,
+        *,
+        stats: ClientStats | None = None,
+        retries: int = 5,
+        backoff: float = 0.1,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.stats = stats if stats is not None else ClientStats()
+        self._key = api_key
+        agent = user_agent()
+        self._idempotent = _session(api_key, agent, _retry_policy(retries, backoff))
+        # State-changing POSTs: total=0 also stops urllib3 re-sending on connect errors.
+        self._once = _session(api_key, agent, Retry(total=0, read=False, redirect=False))
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        """Close both sessions' connection pools."""
+        self._idempotent.close()
+        self._once.close()
+
+    # -- public verbs ------------------------------------------------------------------------
+
+    def get(
+        self,
+        endpoint: str,
+        *,
+        timeout: float,
+        params: Mapping[str, Any] | None = None,
+        job_id: str | None = None,
+    ) -> Any:
+        """GET ``endpoint`` (retried); the parsed JSON body, or None for an empty body."""
+        resp = self._send("GET", endpoint, timeout=timeout, params=params, job_id=job_id)
+        return _json_or_none(resp, "GET", endpoint, job_id)
+
+    def get_text(self, endpoint: str, *, timeout: float, job_id: str | None = None) -> str:
+        """GET ``endpoint`` (retried); the body as text (e.g. an HTML fragment)."""
+        return self._send("GET", endpoint, timeout=timeout, job_id=job_id).text
+
+    def post(
+        self,
+        endpoint: str,
+        body: Mapping[str, Any] | bytes | None = None,
+        *,
+        timeout: float,
+        job_id: str | None = None,
+    ) -> Any:
+        """POST a JSON body once (never retried); the parsed JSON body, or None if empty.
+
+        Args:
+            endpoint (str): path relative to the base URL, e.g. ``"job/init/"``.
+            body (Mapping | bytes | None): a mapping is serialized with ``wire.json_body``;
+                bytes are sent as they are (already serialized and sized by the planner).
+            timeout (float): connect and per-read timeout in seconds (§1.5).
+            job_id (str | None): the job concerned, for error messages.
+
+        Raises:
+            AmbiguousSubmissionError: the request may have reached the service but no answer
+                came back (dropped connection, read timeout).
+        """
+        data = body if isinstance(body, bytes) or body is None else json_body(body)
+        resp = self._send("POST", endpoint, timeout=timeout, data=data, job_id=job_id)
+        return _json_or_none(resp, "POST", endpoint, job_id)
+
+    def delete(self, endpoint: str, *, timeout: float, job_id: str | None = None) -> None:
+        """DELETE ``endpoint`` (retried)."""
+        self._send("DELETE", endpoint, timeout=timeout, job_id=job_id)
+
+    # -- machinery ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        timeout: float,
+        params: Mapping[str, Any] | None = None,
+        data: bytes | None = None,
+        job_id: str | None = None,
+    ) -> requests.Response:
+        url = f"{self.base_url}/{endpoint}"  # §1.1: base + "/" + endpoint, verbatim
+        session = self._idempotent if method in RETRY_METHODS else self._once
+        headers = {"Content-Type": "application/json"} if method == "POST" else None
+        size = len(data) if data else 0
+        self.stats.add(requests=1, bytes_sent=size)
+        started = time.monotonic()
+        try:
+            resp = session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=method != "POST",
+            )
+        except requests.RequestException as exc:
+            raise self._connection_error(exc, method, endpoint, job_id) from None
+        retried = _retry_count(resp)
+        if retried:
+            self.stats.add(retries=retried)
+        log.debug(
+            "%s %s -> %s (%d bytes sent, %d retries, %.3f s)",
+            method,
+            endpoint,
+            resp.status_code,
+            size,
+            retried,
+            time.monotonic() - started,
+        )
+        if resp.status_code >= 400:
+            raise self._http_error(resp, method, endpoint, job_id)
+        if method == "POST" and 300 <= resp.status_code < 400:
+            where = resp.headers.get("Location", "?")
+            raise QoroHTTPError(
+                resp.status_code,
+                f"unexpected redirect to {self.redact(where)}; a POST is never re-sent",
+                method=method,
+                path=endpoint,
+                job_id=job_id,
+            )
+        return resp
+
+    def redact(self, text: str) -> str:
+        """``text`` with any occurrence of the API key masked (servers may echo it)."""
+        secret = self._key.reveal()
+        return text.replace(secret, "<hidden>") if secret and secret in text else text
+
+    def _http_error(
+        self, resp: requests.Response, method: str, endpoint: str, job_id: str | None
+    ) -> QoroHTTPError:
+        message = self.redact(_server_message(resp))
+        cls = http_error_class(resp.status_code)
+        return cls(
+            resp.status_code,
+            message,
+            method=method,
+            path=endpoint,
+            job_id=job_id,
+            retry_after=_retry_after(resp.headers.get("Retry-After")),
+        )
+
+    def _connection_error(
+        self, exc: requests.RequestException, method: str, endpoint: str, job_id: str | None
+    ) -> QoroConnectionError:
+        detail = self.redact(_describe(exc))
+        log.debug("%s %s failed: %s", method, endpoint, detail)
+        if method == "POST" and not _never_sent(exc):
+            return AmbiguousSubmissionError(
+                f"{detail}; the request may have reached the service, which may have acted "
+                "on it"
+                + (f" (inspect or delete job {job_id})" if job_id else " (check your jobs)"),
+                method=method,
+                path=endpoint,
+                job_id=job_id,
+            )
+        return QoroConnectionError(detail, method=method, path=endpoint, job_id=job_id)
+
+
+def _retry_count(resp: requests.Response) -> int:
+    retries = getattr(resp.raw, "retries", None)
+    history = getattr(retries, "history", ()) or ()
+    return len(history)
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request certainly did not reach the service (connect failure, TLS)."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
+        return True
+    for arg in getattr(exc, "args", ()):
+        reason = arg.reason if isinstance(arg, MaxRetryError) else arg
+        if isinstance(reason, (NewConnectionError, ConnectTimeoutError)):
+            return True
+    return False
+
+
+def _describe(exc: requests.RequestException) -> str:
+    kind = type(exc).__name__
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "read timed out (no answer within the timeout)"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timed out"
+    if isinstance(exc, requests.exceptions.RetryError):
+        return "retries exhausted"
+    text = str(exc)
+    if len(text) > _MESSAGE_LIMIT:
+        text = text[:_MESSAGE_LIMIT] + "..."
+    return f"{kind}: {text}"
+
+
+def _json_or_none(resp: requests.Response, method: str, endpoint: str, job_id: str | None) -> Any:
+    if not resp.content or resp.status_code == 204:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        raise QoroHTTPError(
+            resp.status_code,
+            f"expected a JSON body, got {_trim(resp.text)!r}",
+            method=method,
+            path=endpoint,
+            job_id=job_id,
+        ) from None
+
+
+def _trim(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "..."
+
+
+def _server_message(resp: requests.Response) -> str:
+    """The service's own words (§1.7): ``detail``/``error``/``message``, JSON, HTML or text."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, Mapping):
+        for key in ("detail", "error", "message"):
+            value = body.get(key)
+            if value:
+                return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if body is not None:
+        return _trim(json.dumps(body, ensure_ascii=False))
+    text = resp.text or ""
+    if "<html" in text.lower():
+        return f"HTML error page from {resp.url}; upstream may be down or timed out"
+    return _trim(text) or (resp.reason or "")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
