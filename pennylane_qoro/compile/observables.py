@@ -1,0 +1,211 @@
+"""Measurements -> dense Pauli terms and the linear recipes that turn term values into results.
+
+Analytic execution (no shots) asks the service for ⟨P⟩ of dense Pauli strings (qoro-api.md §3.4:
+character i acts on qubit ``q[i]``, i.e. on ``wire_order[i]``). Every supported measurement is a
+linear map of such values, sometimes followed by a square:
+
+* ``expval(H)``   = Σ c_P ⟨P⟩                     (H from ``pauli_rep``)
+* ``var(H)``      = ⟨H²⟩ − ⟨H⟩², H² reduced to Pauli words by PauliSentence multiplication
+* ``probs(wires)``: p(b) = 2⁻ᵏ Σ_S (−1)^{b·S} ⟨Z_S⟩ over all 2ᵏ subsets S (inverse Walsh–Hadamard);
+  ``probs(op=P)`` for a Pauli word P uses P's letters instead of Z on its wires
+* ``expval/var`` of a mid-circuit-measurement value (no observable): probs of its wires, then
+  its eigenvalues.
+
+Pure: no I/O, clock or device state. Imports numpy and PennyLane only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pennylane as qml
+from pennylane.exceptions import DeviceError
+from pennylane.measurements import ExpectationMP, ProbabilityMP, VarianceMP
+from pennylane.pauli import PauliSentence
+
+#: Analytic probabilities need 2^k Pauli terms; beyond this many wires the group gets too big.
+MAX_ANALYTIC_PROBS_WIRES = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Recipe:
+    """How one analytic measurement is computed from Pauli-term expectation values.
+
+    ``y = matrix @ [⟨t⟩ for t in terms]`` (the all-identity term is 1), then ``kind`` finishes:
+    ``"expval"`` → ``y[0]``; ``"var"`` → ``y[1] - y[0]**2``; ``"probs"`` → ``y`` (clipped, summing
+    to 1); ``"eig_expval"`` / ``"eig_var"`` → moments of ``eigvals`` under the probabilities ``y``.
+    """
+
+    kind: str
+    terms: tuple[str, ...]
+    matrix: np.ndarray
+    eigvals: np.ndarray | None = None
+
+    def evaluate(self, values: np.ndarray) -> np.floating | np.ndarray:
+        """Finish the measurement from the term values (``values[i]`` ↔ ``terms[i]``).
+
+        >>> r = recipe(qml.expval(qml.Z(0) + 2.0 * qml.Identity(0)), [0])
+        >>> r.terms
+        ('Z', 'I')
+        >>> float(r.evaluate(np.array([0.5, 1.0])))
+        2.5
+        """
+        y = self.matrix @ values
+        if self.kind == "expval":
+            return np.float64(y[0])
+        if self.kind == "var":
+            return np.float64(max(y[1] - y[0] ** 2, 0.0))
+        probs = _clean_probs(y)
+        if self.kind == "probs":
+            return probs
+        mean = probs @ self.eigvals
+        if self.kind == "eig_expval":
+            return np.float64(mean)
+        return np.float64(max(probs @ self.eigvals**2 - mean**2, 0.0))
+
+
+def _clean_probs(y: np.ndarray) -> np.ndarray:
+    """Remove round-off: probabilities are >= 0 and sum to 1."""
+    p = np.clip(np.real(y), 0.0, None)
+    total = p.sum()
+    return p / total if total > 0 else p
+
+
+def dense_term(word: dict, wire_index: dict, n_qubits: int) -> str:
+    """A PauliWord ``{wire: "X"|"Y"|"Z"}`` as a dense string, character i ↔ qubit i (§3.4).
+
+    >>> dense_term({"b": "X", 0: "Z"}, {0: 0, "a": 1, "b": 2}, 3)
+    'ZIX'
+    """
+    chars = ["I"] * n_qubits
+    for wire, letter in word.items():
+        chars[wire_index[wire]] = letter
+    return "".join(chars)
+
+
+def pauli_sentence(obs) -> PauliSentence:
+    """The Pauli decomposition of an observable.
+
+    Uses ``obs.pauli_rep``; observables without one (Hermitian, Projector, Hadamard) are
+    decomposed from their matrix with ``qml.pauli_decompose``.
+
+    Raises:
+        DeviceError: the observable has neither a Pauli representation nor a matrix.
+    """
+    rep = obs.pauli_rep
+    if rep is not None:
+        return rep
+    if obs.has_sparse_matrix and not obs.has_matrix:  # SparseHamiltonian
+        dense = obs.sparse_matrix(wire_order=obs.wires).toarray()
+        return qml.pauli_decompose(dense, wire_order=obs.wires, pauli=True)
+    if not obs.has_matrix:
+        raise DeviceError(
+            f"Observable {obs} is not supported on qoro.maestro: it has no Pauli decomposition."
+        )
+    return qml.pauli_decompose(obs.matrix(), wire_order=obs.wires, pauli=True)
+
+
+def _linear_row(ps: PauliSentence, terms: dict, wire_index: dict, n: int) -> dict[int, float]:
+    """Column -> coefficient of a PauliSentence over the growing term table ``terms``."""
+    row: dict[int, float] = {}
+    for word, coeff in ps.items():
+        key = dense_term(word, wire_index, n)
+        col = terms.setdefault(key, len(terms))
+        row[col] = row.get(col, 0.0) + float(np.real(coeff))
+    return row
+
+
+def _matrix(rows: Sequence[dict[int, float]], n_cols: int) -> np.ndarray:
+    mat = np.zeros((len(rows), n_cols))
+    for i, row in enumerate(rows):
+        for col, c in row.items():
+            mat[i, col] = c
+    return mat
+
+
+def recipe(mp, wire_order: Sequence) -> Recipe:
+    """The analytic recipe of one measurement over a wire order.
+
+    Args:
+        mp (MeasurementProcess): ``ExpectationMP``, ``VarianceMP`` or ``ProbabilityMP``.
+        wire_order (Sequence): device wire order; position i is qubit ``q[i]``.
+
+    Returns:
+        Recipe: terms (dense, may include the all-identity term) and the combination.
+
+    Raises:
+        DeviceError: unsupported measurement or observable, or probabilities on more than
+            ``MAX_ANALYTIC_PROBS_WIRES`` wires.
+    """
+    wire_index = {w: i for i, w in enumerate(wire_order)}
+    n = len(wire_order)
+    if isinstance(mp, ExpectationMP | VarianceMP) and mp.obs is not None:
+        ps = pauli_sentence(mp.obs)
+        terms: dict[str, int] = {}
+        rows = [_linear_row(ps, terms, wire_index, n)]
+        kind = "expval"
+        if isinstance(mp, VarianceMP):
+            square = ps @ ps
+            square.simplify()
+            rows.append(_linear_row(square, terms, wire_index, n))
+            kind = "var"
+        return Recipe(kind, tuple(terms), _matrix(rows, len(terms)))
+    if isinstance(mp, ProbabilityMP):
+        wires = mp.wires if len(mp.wires) else wire_order
+        return probs_recipe(wires, basis_letters(mp.obs, wires), wire_index, n)
+    if isinstance(mp, ExpectationMP | VarianceMP) and mp.mv is not None:
+        base = probs_recipe(mp.wires, "Z" * len(mp.wires), wire_index, n)
+        kind = "eig_expval" if isinstance(mp, ExpectationMP) else "eig_var"
+        return Recipe(kind, base.terms, base.matrix, np.asarray(mp.eigvals(), dtype=float))
+    raise DeviceError(f"Measurement {mp} is not supported analytically on qoro.maestro.")
+
+
+def basis_letters(obs, wires) -> str:
+    """Per wire, the Pauli whose eigenbasis ``probs(op=obs)`` is taken in (Z without op)."""
+    if obs is None:
+        return "Z" * len(wires)
+    rep = obs.pauli_rep
+    words = list(rep) if rep is not None else []
+    if len(words) != 1 or not np.isclose(abs(rep[words[0]]), 1.0):
+        raise DeviceError(
+            f"Analytic probs(op={obs}) is not supported on qoro.maestro: only Pauli-word "
+            "observables have a basis the service can measure; use probs(wires=...) or shots."
+        )
+    return "".join(words[0].get(w, "Z") for w in wires)
+
+
+def probs_recipe(wires: Sequence, letters: str, wire_index: dict, n_qubits: int) -> Recipe:
+    """Probabilities on ``wires`` from the 2^k subset products of ``letters`` (inverse WHT).
+
+    Index b of the result has ``wires[0]`` as its most significant bit (PennyLane's order).
+
+    Raises:
+        DeviceError: more than ``MAX_ANALYTIC_PROBS_WIRES`` wires.
+    """
+    k = len(wires)
+    if k > MAX_ANALYTIC_PROBS_WIRES:
+        raise DeviceError(
+            f"Analytic probs on {k} wires needs 2^{k} expectation values; qoro.maestro "
+            f"supports at most {MAX_ANALYTIC_PROBS_WIRES} wires analytically. Use shots."
+        )
+    terms = []
+    for mask in range(2**k):
+        chars = ["I"] * n_qubits
+        for j, wire in enumerate(wires):
+            if mask >> (k - 1 - j) & 1:
+                chars[wire_index[wire]] = letters[j]
+        terms.append("".join(chars))
+    return Recipe("probs", tuple(terms), _walsh_hadamard(k) / 2**k)
+
+
+@lru_cache(maxsize=16)
+def _walsh_hadamard(k: int) -> np.ndarray:
+    """Sylvester matrix H[b, m] = (-1)^popcount(b & m), indices MSB-first (kron order)."""
+    mat = np.ones((1, 1))
+    for _ in range(k):
+        mat = np.kron(np.array([[1.0, 1.0], [1.0, -1.0]]), mat)
+    mat.setflags(write=False)
+    return mat

@@ -1,0 +1,699 @@
+"""``qoro.maestro``: the PennyLane device that runs circuits as Qoro jobs.
+
+The device is a shell (style.md rule 3): options and endpoint resolution, the preprocessing
+pipeline (PennyLane transforms; ``qoro_maestro.toml`` is the only gate list), then per batch
+
+    plan = compile.plan_batch(...)         pure: templates + parameter rows, observables
+    raw  = client.run(spec) per job        the only I/O (client/jobs.py)
+    out  = results.assemble_results(...)   pure: bit order, shot bins, shapes
+
+It imports the client (``pennylane_qoro.client``), ``compile``, ``results`` and, only when the
+embedded service is asked for, ``pennylane_qoro.local``. It never imports ``requests``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pennylane as qml
+from pennylane.decomposition import null_decomp
+from pennylane.devices import Device, ExecutionConfig
+from pennylane.devices.capabilities import observable_stopping_condition_factory
+from pennylane.devices.modifiers import single_tape_support
+from pennylane.devices.preprocess import (
+    decompose,
+    device_resolve_dynamic_wires,
+    validate_device_wires,
+    validate_measurements,
+    validate_observables,
+)
+from pennylane.exceptions import DeviceError
+from pennylane.measurements import (
+    CountsMP,
+    ExpectationMP,
+    ProbabilityMP,
+    SampleMeasurement,
+    VarianceMP,
+)
+from pennylane.tape import QuantumScript
+from pennylane.transforms import (
+    defer_measurements,
+    diagonalize_measurements,
+    split_non_commuting,
+)
+from pennylane.transforms.core import CompilePipeline, transform
+from pennylane.wires import Wires
+
+from .compile.batching import OBSERVABLES_SHARE, JobPlan, plan_batch
+from .compile.observables import MAX_ANALYTIC_PROBS_WIRES, basis_letters, pauli_sentence
+from .results import assemble_results
+
+#: Simulation methods -> maestro's integer ``simulation_type`` codes (qoro-api.md §2.13).
+SIMULATION_METHODS: dict[str, int] = {
+    "statevector": 0,
+    "mps": 1,
+    "matrix_product_state": 1,
+    "stabilizer": 2,
+    "tensor_network": 3,
+    "pauli_propagator": 4,
+    "extended_stabilizer": 5,
+}
+
+DEFAULT_TARGET = "qoro_maestro"
+
+_LOCAL_WARNED = False  # the "running on the embedded service" warning is shown once per process
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """A resolved target: a simulator cluster or a QPU system, and whether it computes
+    expectation values server-side (``supports_expval``, qoro-api.md §2.2-2.3)."""
+
+    name: str
+    kind: str  # "simulator" | "qpu"
+    supports_expval: bool
+
+
+def _api_key_available() -> bool:
+    """Whether ``QORO_API_KEY`` is in a ``.env`` file or the environment (§1.2)."""
+    from .client.config import find_api_key
+
+    return find_api_key() is not None
+
+
+def _warn_local_once() -> None:
+    global _LOCAL_WARNED
+    if _LOCAL_WARNED:
+        return
+    _LOCAL_WARNED = True
+    warnings.warn(
+        "qoro.maestro: no Qoro API key and no URL were given, so circuits run on the embedded "
+        "local Qoro service (Maestro on this machine). To use the Qoro cloud, set QORO_API_KEY "
+        "(environment or .env) or pass api_key=...; pass url='local' to silence this warning.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def _simulation_code(method: str | int | None) -> int | None:
+    if method is None:
+        return None
+    if isinstance(method, int) and not isinstance(method, bool):
+        if method in SIMULATION_METHODS.values():
+            return method
+    elif isinstance(method, str) and method.lower() in SIMULATION_METHODS:
+        return SIMULATION_METHODS[method.lower()]
+    raise ValueError(
+        f"Unknown simulation method {method!r}; use one of {sorted(SIMULATION_METHODS)} "
+        f"or their codes {sorted(set(SIMULATION_METHODS.values()))}."
+    )
+
+
+# --------------------------------------------------------------------------- preprocessing
+
+
+def _null_postprocessing(results):
+    return results[0]
+
+
+@transform
+def validate_qoro_measurements(
+    tape: QuantumScript, n_wires: int | None = None, name: str = "qoro.maestro"
+):
+    """Reject, before any job, what the service cannot compute for this tape.
+
+    Analytic: probabilities on more than ``MAX_ANALYTIC_PROBS_WIRES`` wires, and observables
+    without a Pauli decomposition. (State / density-matrix measurements are rejected by
+    ``validate_measurements``: a Qoro service returns histograms and expectation values only.)
+    """
+    if tape.shots:
+        return (tape,), _null_postprocessing
+    for mp in tape.measurements:
+        if isinstance(mp, ProbabilityMP) and mp.mv is None:
+            k = len(mp.wires) or n_wires or len(tape.wires)
+            if k > MAX_ANALYTIC_PROBS_WIRES:
+                raise DeviceError(
+                    f"Analytic probs on {k} wires is not supported on {name}: it needs 2^{k} "
+                    f"expectation values (limit {MAX_ANALYTIC_PROBS_WIRES} wires). Use shots."
+                )
+            if mp.obs is not None:
+                basis_letters(mp.obs, mp.wires)  # raises DeviceError unless a Pauli word
+        if isinstance(mp, ExpectationMP | VarianceMP) and mp.obs is not None:
+            pauli_sentence(mp.obs)  # raises DeviceError when there is no decomposition
+    return (tape,), _null_postprocessing
+
+
+def _accepts(caps, mp, shots: bool) -> bool:
+    """Listed in the TOML for this mode; with shots also any custom ``SampleMeasurement``
+    (built from the shot record by its own ``process_samples``)."""
+    if type(mp).__name__ in caps.measurement_processes:
+        return True
+    return shots and isinstance(mp, SampleMeasurement)
+
+
+@transform
+def reject_unsupported_measurements(tape: QuantumScript, caps=None, name: str = "qoro.maestro"):
+    """DeviceError for measurements a Qoro job cannot give: state vectors, density matrices,
+    custom state measurements, sample/counts without shots. A Qoro service returns histograms
+    and expectation values only. (The wording keeps PennyLane's "not accepted ..." phrases.)"""
+    for mp in tape.measurements:
+        mode = caps.filter(finite_shots=bool(tape.shots))
+        if _accepts(mode, mp, bool(tape.shots)):
+            continue
+        where = "with finite shots" if tape.shots else "for analytic simulation"
+        raise DeviceError(
+            f"Measurement {mp} not accepted {where} on {name}: it is not supported by a Qoro "
+            "service, which returns histograms and expectation values only."
+        )
+    return (tape,), _null_postprocessing
+
+
+def _decomposition(op) -> list:
+    """An op's own decomposition, else its matrix as a QubitUnitary (which PennyLane
+    decomposes into rotations and CNOTs) for ops that only define a matrix."""
+    if op.has_decomposition:
+        return op.decomposition()
+    if op.has_matrix:
+        return [qml.QubitUnitary(op.matrix(), wires=op.wires)]
+    return op.decomposition()  # raises DecompositionUndefinedError with PennyLane's message
+
+
+@transform
+def drop_snapshots(tape: QuantumScript):
+    """Remove ``qml.Snapshot`` ops: a Qoro job has no intermediate states to report, and
+    devices without snapshot support ignore them (``qml.snapshots`` still works by splitting
+    the circuit into one tape per snapshot)."""
+    if not any(isinstance(op, qml.Snapshot) for op in tape.operations):
+        return (tape,), _null_postprocessing
+    ops = [op for op in tape.operations if not isinstance(op, qml.Snapshot)]
+    return (tape.copy(operations=ops),), _null_postprocessing
+
+
+@transform
+def explicit_measurement_wires(tape: QuantumScript):
+    """For a device without fixed wires: ``probs()``/``sample()``/``counts()`` without wires
+    mean the tape's wires (as on default.qubit), not the batch's wire union the jobs use."""
+
+    def explicit(mp):
+        if mp.obs is not None or mp.mv is not None or len(mp.wires):
+            return mp
+        return type(mp)(wires=tape.wires)
+
+    measurements = [explicit(mp) for mp in tape.measurements]
+    if all(a is b for a, b in zip(measurements, tape.measurements, strict=True)):
+        return (tape,), _null_postprocessing
+    return (tape.copy(measurements=measurements),), _null_postprocessing
+
+
+@transform
+def split_sampled_groups(tape: QuantumScript):
+    """With shots, split into qubit-wise-commuting groups; analytic tapes stay whole.
+
+    Analytic jobs evaluate any set of Pauli words on one circuit, so splitting them would only
+    multiply rows. ``split_non_commuting`` refuses ``var`` of a multi-term sum; when the terms
+    are qubit-wise commuting the sum is still diagonal in one rotated basis, so such a variance
+    gets its own tape measuring the rotated (all-Z) sum; otherwise it is a ``DeviceError``.
+    """
+    if not tape.shots:
+        return (tape,), _null_postprocessing
+    special = [i for i, mp in enumerate(tape.measurements) if _is_variance_of_sum(mp)]
+    if not special:
+        return split_non_commuting(tape, grouping_strategy="qwc")
+    rest = [mp for i, mp in enumerate(tape.measurements) if i not in special]
+    rest_tapes, rest_fn = (), None
+    if rest:
+        rest_tapes, rest_fn = split_non_commuting(
+            tape.copy(measurements=rest), grouping_strategy="qwc"
+        )
+    var_tapes = [_rotated_variance_tape(tape, tape.measurements[i]) for i in special]
+    n_mps, n_rest = len(tape.measurements), len(rest_tapes)
+    partitioned = tape.shots.has_partitioned_shots
+
+    def postprocess(results):
+        per_bin_rest = _bins(rest_fn(results[:n_rest]), len(rest), partitioned) if rest else None
+        per_bin_var = [_bins(r, 1, partitioned) for r in results[n_rest:]]
+        out = []
+        for b in range(len(per_bin_var[0])):
+            rest_iter = iter(per_bin_rest[b]) if rest else iter(())
+            values = []
+            for i in range(n_mps):
+                values.append(
+                    per_bin_var[special.index(i)][b][0] if i in special else next(rest_iter)
+                )
+            out.append(tuple(values) if n_mps > 1 else values[0])
+        return tuple(out) if partitioned else out[0]
+
+    return (*rest_tapes, *var_tapes), postprocess
+
+
+def _bins(result, n_mps: int, partitioned: bool) -> list[list]:
+    """A tape result as ``[bin][measurement]``."""
+    bins = result if partitioned else (result,)
+    return [list(b) if n_mps > 1 else [b] for b in bins]
+
+
+def _is_variance_of_sum(mp) -> bool:
+    if not isinstance(mp, VarianceMP) or mp.obs is None:
+        return False
+    rep = mp.obs.pauli_rep
+    return rep is not None and len([w for w in rep if len(w)]) > 1
+
+
+def _rotated_variance_tape(tape: QuantumScript, mp) -> QuantumScript:
+    """``var(H)`` for qubit-wise commuting Pauli terms: rotate every wire into the basis of its
+    Pauli letter and measure the variance of the same sum with Z in place of each letter."""
+    rep = mp.obs.pauli_rep
+    letters: dict = {}
+    for word in rep:
+        for wire, letter in word.items():
+            if letters.setdefault(wire, letter) != letter:
+                raise DeviceError(
+                    f"Cannot run var({mp.obs}) with shots on qoro.maestro: its terms are not "
+                    "qubit-wise commuting, so no single-qubit measurement basis gives the "
+                    "variance. Run it analytically (shots=None) or measure the terms separately."
+                )
+    rotations = [g for w, p in letters.items() for g in _PAULI[p](w).diagonalizing_gates()]
+    z_sum = qml.dot(
+        [float(np.real(c)) for c in rep.values()],
+        [
+            qml.prod(*[qml.Z(w) for w in word]) if len(word) else qml.Identity(tape.wires[0])
+            for word in rep
+        ],
+    )
+    return tape.copy(operations=tape.operations + rotations, measurements=[qml.var(z_sum)])
+
+
+_PAULI = {"X": qml.X, "Y": qml.Y, "Z": qml.Z}
+
+
+@transform
+def diagonalize_sampled(tape: QuantumScript):
+    """With shots, rotate every measurement into the computational basis.
+
+    Pauli observables go through ``diagonalize_measurements``; other observables (Hermitian,
+    Projector) get their own diagonalizing gates and become eigenvalue measurements.
+    """
+    if not tape.shots:
+        return (tape,), _null_postprocessing
+    (tape,), _ = diagonalize_measurements(tape, supported_base_obs={qml.Z})
+    extra_ops, measurements = [], []
+    for mp in tape.measurements:
+        obs = mp.obs
+        if obs is None or _is_z_diagonal(obs):
+            measurements.append(mp)
+            continue
+        extra_ops.extend(obs.diagonalizing_gates())
+        if isinstance(mp, ProbabilityMP):
+            measurements.append(ProbabilityMP(wires=obs.wires))
+        elif isinstance(mp, CountsMP):
+            eig = np.asarray(obs.eigvals())
+            measurements.append(
+                CountsMP(eigvals=eig, wires=obs.wires, all_outcomes=mp.all_outcomes)
+            )
+        else:
+            measurements.append(type(mp)(eigvals=np.asarray(obs.eigvals()), wires=obs.wires))
+    if not extra_ops:
+        return (tape,), _null_postprocessing
+    new = tape.copy(operations=tape.operations + extra_ops, measurements=measurements)
+    return (new,), _null_postprocessing
+
+
+def _is_z_diagonal(obs) -> bool:
+    rep = obs.pauli_rep
+    return rep is not None and all(set(word.values()) <= {"Z"} for word in rep)
+
+
+def _stopping_condition(capabilities):
+    def supported(op) -> bool:
+        return capabilities.supports_operation(op.name)
+
+    return supported
+
+
+# --------------------------------------------------------------------------- the device
+
+
+@single_tape_support
+class QoroDevice(Device):
+    """PennyLane device for the Qoro Quantum platform (Maestro simulator clusters and QPUs).
+
+    Args:
+        wires (int | Iterable | None): number of wires or their labels. ``None`` uses each
+            batch's wires in order of first appearance.
+        shots (int | Sequence | None): default shots (deprecated in PennyLane; prefer
+            ``qml.set_shots``).
+        url (str | None): service URL. ``None``: ``QORO_API_URL``, else the Qoro cloud; with no
+            API key anywhere either, the embedded local service (warned once per process).
+            ``"local"``: the embedded service (``pennylane_qoro.local.start()``).
+        api_key (str | None): Qoro API key; ``None`` reads ``QORO_API_KEY`` (``.env``, then the
+            environment). Never shown in repr, logs or errors.
+        target (str): simulator cluster or QPU system name (default ``"qoro_maestro"``),
+            checked against the service's lists on the first execution, before any job.
+        method (str | int | None): Maestro simulation method: ``"statevector"``, ``"mps"``,
+            ``"stabilizer"``, ``"tensor_network"``, ``"pauli_propagator"``,
+            ``"extended_stabilizer"`` (or maestro's integer code).
+        max_bond_dimension (int | None): MPS bond dimension cap.
+        singular_value_threshold (float | None): MPS truncation threshold.
+        seed (int | np.random.Generator | None): seeds client-side randomness (shot-vector bins,
+            sample order) and, per job, the simulator's ``seed``; reproducible runs.
+        timeout (float | None): seconds to wait for each job (``None``: no deadline).
+        tag (str): job tag shown in the Qoro dashboard.
+        progress (bool): show a progress bar while waiting for jobs.
+
+    Raises:
+        ValueError: an unknown simulation method or a non-positive timeout.
+        pennylane_qoro.client.errors.ConfigurationError: a malformed URL, or plain ``http://``
+            to a non-loopback host.
+
+    **How a batch runs.** One batch of tapes (a QNode call, or all shifted tapes of one
+    parameter-shift step) is one Qoro job wherever the protocol allows it: tapes with the same
+    gate structure share one template text (every gate argument is a placeholder ``p_k``),
+    each tape or broadcast element adds one parameter row. Without shots the job is an
+    EXPECTATION job whose single observable group holds the Pauli words of every measurement
+    of the batch; with shots it is an EXECUTE job (qubit-wise commuting groups, diagonalised).
+    A second job appears only when the batch mixes analytic and sampled tapes, or when the
+    observable group is too large for one request; ``qml.Tracker`` records ``jobs``,
+    ``circuits``, ``qoro_job_ids`` and, for extra jobs, ``plan_notes`` saying why.
+
+    **Target check.** ``target`` is looked up lazily, on the first execution, against the
+    service's simulator clusters and QPU systems (two requests, once per device), so building a
+    device never touches the network; an unknown name, analytic execution on a sampling-only
+    system or simulator options on a QPU raise ``DeviceError`` before any job is submitted.
+
+    **Shot vectors.** ``shots=[(100, 2), 500]`` runs ONE job of 700 shots per circuit; the
+    histogram is split into bins of 100, 100 and 500 by successive multivariate hypergeometric
+    draws (seeded from ``seed``). For independent shots this is exactly a random partition of the
+    shot record, so bins are independent samples, as separate runs would be.
+
+    **Batched inputs behind trainable layers** (``qml.qnn.TorchLayer`` after a
+    ``torch.nn.Linear``): PennyLane's parameter-shift cannot differentiate a broadcast
+    parameter (PennyLane issue #4462). Split the batch first; the device still sends each
+    forward/gradient batch as one job::
+
+        @qml.transforms.broadcast_expand
+        @qml.qnode(dev, interface="torch", diff_method="parameter-shift")
+        def circuit(inputs, weights): ...
+
+    >>> dev = qml.device("qoro.maestro", wires=2, url="local")
+    >>> @qml.qnode(dev)
+    ... def bell():
+    ...     qml.Hadamard(0)
+    ...     qml.CNOT([0, 1])
+    ...     return qml.expval(qml.Z(0) @ qml.Z(1))
+    >>> float(bell())
+    1.0
+    """
+
+    name = "qoro.maestro"
+    config_filepath = str(Path(__file__).with_name("qoro_maestro.toml"))
+
+    def __init__(
+        self,
+        wires=None,
+        shots=None,
+        *,
+        url: str | None = None,
+        api_key: str | None = None,
+        target: str = DEFAULT_TARGET,
+        method: str | int | None = None,
+        max_bond_dimension: int | None = None,
+        singular_value_threshold: float | None = None,
+        seed: int | np.random.Generator | None = None,
+        timeout: float | None = None,
+        tag: str = "default",
+        progress: bool = False,
+    ):
+        super().__init__(wires=wires, shots=shots)
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        self._target_name = str(target)
+        self._simulator_options = _maestro_options(
+            method, max_bond_dimension, singular_value_threshold
+        )
+        self._seeded = seed is not None
+        self._rng = np.random.default_rng(seed)
+        self._timeout = timeout
+        self._tag = tag
+        self._progress = bool(progress)
+        self._url, self._api_key = _resolve_endpoint(url, api_key)
+        self._client = None
+        self._target: TargetInfo | None = None
+
+    def __repr__(self) -> str:
+        wires = len(self.wires) if self.wires is not None else None
+        return (
+            f"<QoroDevice name={self.name!r} wires={wires} target={self._target_name!r} "
+            f"url={self._url!r}>"
+        )
+
+    # ---- service access -------------------------------------------------------------------
+
+    @property
+    def client(self):
+        """The :class:`~pennylane_qoro.client.QoroClient` this device submits through."""
+        if self._client is None:
+            from .client import QoroClient
+
+            self._client = QoroClient(self._url, self._api_key, progress=self._progress)
+        return self._client
+
+    @property
+    def target(self) -> TargetInfo:
+        """The resolved target; looked up on the service once, on first use."""
+        if self._target is None:
+            self._target = self._resolve_target()
+        return self._target
+
+    def _resolve_target(self) -> TargetInfo:
+        name = self._target_name
+        clusters = self.client.simulator_clusters()
+        for c in clusters:
+            if c.get("name") == name:
+                return TargetInfo(name, "simulator", bool(c.get("supports_expval", True)))
+        systems = self.client.qpu_systems()
+        for s in systems:
+            if s.get("name") == name:
+                # §2.2: a system named "qoro_maestro" always computes expectation values.
+                expval = bool(s.get("supports_expval", False)) or name == DEFAULT_TARGET
+                return TargetInfo(name, "qpu", expval)
+        if name == DEFAULT_TARGET:  # §2.3: the default cluster need not be listed
+            return TargetInfo(name, "simulator", True)
+        raise DeviceError(
+            f"Unknown Qoro target {name!r}. Simulator clusters: "
+            f"{[c.get('name') for c in clusters]}; QPU systems: {[s.get('name') for s in systems]}."
+        )
+
+    # ---- preprocessing --------------------------------------------------------------------
+
+    def preprocess_transforms(self, execution_config: ExecutionConfig | None = None):
+        """The compile pipeline: defer MCMs, check measurements, split and diagonalise sampled
+        tapes, decompose to the TOML gate set, validate. No ``broadcast_expand``: broadcast
+        tapes become one parameter row per element."""
+        config = execution_config or ExecutionConfig()
+        caps = self.capabilities
+        analytic, shots = caps.filter(finite_shots=False), caps.filter(finite_shots=True)
+        program = CompilePipeline()
+        if config.mcm_config.mcm_method in (None, "deferred"):
+            program.add_transform(defer_measurements, allow_postselect=False)
+        program.add_transform(drop_snapshots)
+        program.add_transform(reject_unsupported_measurements, caps=caps, name=self.name)
+        program.add_transform(
+            validate_measurements,
+            analytic_measurements=lambda mp: _accepts(analytic, mp, False),
+            sample_measurements=lambda mp: _accepts(shots, mp, True),
+            name=self.name,
+        )
+        program.add_transform(
+            validate_observables,
+            stopping_condition=observable_stopping_condition_factory(analytic),
+            stopping_condition_shots=observable_stopping_condition_factory(shots),
+            name=self.name,
+        )
+        n_wires = len(self.wires) if self.wires is not None else None
+        program.add_transform(validate_qoro_measurements, n_wires=n_wires, name=self.name)
+        if self.wires is None:
+            program.add_transform(explicit_measurement_wires)
+        program.add_transform(split_sampled_groups)
+        program.add_transform(diagonalize_sampled)
+        program.add_transform(
+            decompose,
+            stopping_condition=_stopping_condition(caps),
+            skip_initial_state_prep=False,
+            decomposer=_decomposition,
+            device_wires=self.wires,
+            target_gates=caps.gate_set(),
+            fixed_decomps={qml.GlobalPhase: null_decomp},
+            name=self.name,
+        )
+        # Templates that borrow work wires (graph decompositions) get spare device wires;
+        # there is no mid-circuit reset in the job dialect, so none are recycled.
+        program.add_transform(device_resolve_dynamic_wires, wires=self.wires, allow_resets=False)
+        program.add_transform(validate_device_wires, self.wires, name=self.name)
+        return program
+
+    # ---- execution ------------------------------------------------------------------------
+
+    def execute(self, circuits, execution_config: ExecutionConfig | None = None):
+        """Run a batch of preprocessed tapes as the fewest Qoro jobs (usually one).
+
+        Raises:
+            DeviceError: the target cannot run the batch (analytic tapes on a sampling-only
+                target) -- raised before any job is submitted.
+            pennylane_qoro.client.errors.QoroError: service errors, unwrapped.
+        """
+        circuits = tuple(circuits)
+        wire_order = (
+            self.wires if self.wires is not None else Wires.all_wires([c.wires for c in circuits])
+        )
+        self._check_target(circuits)
+        plan = plan_batch(
+            circuits,
+            wire_order,
+            observables_budget=int(_max_payload() * OBSERVABLES_SHARE),
+            observables_size=_observables_size,
+        )
+        job_ids: list[str] = []
+        ran: list[JobPlan] = []
+        failed: str | None = None
+        results = None
+        try:
+            raw = []
+            for job in plan.jobs:
+                result = self._run(job)
+                job_ids.append(result.job_id)
+                ran.append(job)
+                raw.append(result.results)
+            results = assemble_results(plan, raw, self._rng)
+        except Exception as exc:
+            failed = getattr(exc, "job_id", None)
+            raise
+        finally:
+            self._track(circuits, ran, job_ids, failed, results, plan.notes)
+        return results
+
+    def _check_target(self, circuits: Sequence[QuantumScript]) -> None:
+        target = self.target
+        if target.kind == "qpu" and self._simulator_options:
+            raise DeviceError(
+                f"Simulator options {sorted(self._simulator_options)} cannot be used with the "
+                f"QPU system {target.name!r}."
+            )
+        if not target.supports_expval and any(not c.shots for c in circuits):
+            raise DeviceError(
+                f"Target {target.name!r} only samples: analytic execution (shots=None) is not "
+                "available. Use qml.set_shots(...) to run with shots."
+            )
+
+    def _run(self, job: JobPlan):
+        from .client import JobSpec, Template
+
+        templates = tuple(
+            Template(
+                t.qasm,
+                t.parameter_names,
+                tuple(zip(t.labels, map(tuple, t.values.tolist()), strict=True)),
+            )
+            for t in job.templates
+        )
+        target = self.target
+        config = None
+        if target.kind == "simulator":
+            config = dict(self._simulator_options)
+            if self._seeded:
+                config["seed"] = int(self._rng.integers(2**31 - 1))
+            config = config or None
+        spec = JobSpec(
+            job_type=job.job_type,
+            circuits=job.circuits,
+            templates=templates,
+            shots=job.shots,
+            shot_groups=job.shot_groups,
+            observables=(job.observables,) if job.observables is not None else None,
+            simulator_cluster=target.name if target.kind == "simulator" else None,
+            qpu_system=target.name if target.kind == "qpu" else None,
+            maestro_config=config,
+            tag=self._tag,
+        )
+        return self.client.run(spec, timeout=self._timeout)
+
+    def _track(self, circuits, ran, job_ids, failed, results, notes) -> None:
+        """Tracker update for one batch (style.md rule 11), also when the batch failed."""
+        if not self.tracker.active:
+            return
+        info: dict[str, Any] = {
+            "batches": 1,
+            "executions": len(circuits),
+            "jobs": len(job_ids) + bool(failed),  # submitted, including one that failed
+            "circuits": sum(j.n_circuits for j in ran),
+            "qoro_job_ids": list(job_ids),
+        }
+        shots = sum(j.total_shots for j in ran)
+        if shots:
+            info["shots"] = shots
+        if failed:
+            info["qoro_failed_job_id"] = failed
+        if notes:
+            info["plan_notes"] = list(notes)
+        info["batch_len"] = len(circuits)
+        if results is not None:
+            info["results"] = results
+            info["resources"] = [c.specs["resources"] for c in circuits]
+        self.tracker.update(**info)
+        self.tracker.record()
+
+
+def _maestro_options(method, max_bond_dimension, singular_value_threshold) -> dict[str, Any]:
+    """The job's ``maestro_config`` keys (qoro-api.md §2.13), only for options the user set."""
+    options: dict[str, Any] = {}
+    code = _simulation_code(method)
+    if code is not None:
+        options["simulation_type"] = code
+    if max_bond_dimension is not None:
+        if int(max_bond_dimension) < 1:
+            raise ValueError(f"max_bond_dimension must be >= 1, got {max_bond_dimension}")
+        options["max_bond_dimension"] = int(max_bond_dimension)
+    if singular_value_threshold is not None:
+        options["singular_value_threshold"] = float(singular_value_threshold)
+    return options
+
+
+def _resolve_endpoint(url: str | None, api_key: str | None) -> tuple[str | None, str | None]:
+    """(url, api_key) for the client; starts the embedded service when that is the answer.
+
+    ``None`` values are left for the client to resolve (cloud URL, key from .env/env).
+    """
+    if url is None:
+        url = os.environ.get("QORO_API_URL") or None
+    if url is None and api_key is None and not _api_key_available():
+        _warn_local_once()
+        url = "local"
+    if url == "local":
+        try:
+            from .local import start
+        except ImportError as exc:  # the [local] extra is not installed
+            raise DeviceError(
+                "url='local' needs the embedded service: pip install 'pennylane-qoro[local]'"
+            ) from exc
+        service = start()
+        return service.url, service.token
+    from .client.config import resolve_url
+
+    return resolve_url(url), api_key  # ConfigurationError now, not at the first job
+
+
+def _max_payload() -> int:
+    from .client.wire import MAX_PAYLOAD_BYTES
+
+    return MAX_PAYLOAD_BYTES
+
+
+def _observables_size(terms: Sequence[str]) -> int:
+    from .client.wire import encode_observables
+
+    return len(encode_observables([list(terms)]))
