@@ -1,0 +1,113 @@
+"""Command line of the local service: ``qoro-local`` / ``python -m pennylane_qoro.local``.
+
+::
+
+    qoro-local serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--workers N]
+                     [--max-body-mb 32] [--log-level warning]
+    qoro-local token create [--db PATH] [--credits 1000.00]
+
+``serve`` prints one line, ``serving http://HOST:PORT/api``, once its socket listens
+(``--port 0`` picks a free port). ``token create`` creates the database if needed and prints
+ONLY the new token on stdout. Without ``--db`` both use :data:`DEFAULT_DB`. With no command
+(``python -m pennylane_qoro.local [--port ...]``) the service is served.
+
+This module only parses arguments and runs uvicorn (style.md rule 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+DEFAULT_DB = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / (
+    "qoro-local/jobs.sqlite"
+)
+
+
+def _credits(text: str) -> int:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a decimal amount: {text!r}") from None
+    if value < 0 or value != value.quantize(Decimal("0.01")):
+        raise argparse.ArgumentTypeError(f"credits must be >= 0 with at most 2 decimals: {text}")
+    return int(value * 100)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qoro-local",
+                                     description="Local Qoro-compatible service on Maestro.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    serve.add_argument("--workers", type=int, default=None, help="default: one per core")
+    serve.add_argument("--max-body-mb", type=float, default=32.0,
+                       help="request bodies above this many MiB get 413")
+    serve.add_argument("--log-level", default="warning",
+                       choices=["critical", "error", "warning", "info", "debug"])
+    token = commands.add_parser("token", help="manage tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it")
+    create.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    create.add_argument("--credits", type=_credits, default=None,
+                        help="starting balance (default 1000.00)")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .runner import Runner
+    from .service import bind, default_routers
+    from .store import Store
+
+    store = Store(args.db)
+    runner = Runner(store, workers=args.workers)
+    app = create_app(store, runner, max_body_bytes=int(args.max_body_mb * (1 << 20)),
+                     extra_routers=default_routers())
+    sock = bind(args.host, args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on")
+    )
+    # The socket already listens: a client connecting now waits in its backlog until the
+    # server loop accepts, so the address can be announced before the loop starts.
+    print(f"serving http://{host}:{sock.getsockname()[1]}/api", flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        runner.shutdown(timeout=2)
+        store.close()
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from .service import create_token
+    from .store import DEFAULT_GRANT
+
+    grant = DEFAULT_GRANT if args.credits is None else args.credits
+    print(create_token(args.db, grant=grant))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``qoro-local``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # ``python -m pennylane_qoro.local`` alone, or with only options, means ``serve``.
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["serve", *argv]
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _token_create(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

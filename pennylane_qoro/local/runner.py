@@ -1,0 +1,303 @@
+"""Runs finalized jobs on Maestro in a pool of worker threads.
+
+Owns job execution: claiming a job (PENDING -> RUNNING), fanning its circuits out over the
+workers (Maestro releases the GIL, so threads use every core), turning Maestro's output into the
+cloud's result rows, storing results in batches, and ending the job COMPLETED or FAILED.
+
+Result rows (qoro-api.md §4):
+  * EXECUTE: a QH1/QH2 envelope from ``client.wire.encode_histogram``. Maestro's count keys put
+    ``c[0]`` FIRST; the cloud's keys are Qiskit order (``c[0]`` rightmost, index = Σ c[k]·2^k,
+    §4.5), so the key is reversed before it is read as a binary number. The width is the whole
+    classical register (all ``creg`` sizes), unmeasured bits read 0.
+  * EXPECTATION: ``{dense term: value}`` from ``maestro.simple_estimate`` with the ``measure``
+    statements stripped (§4.6); Pauli character i is qubit i, as Maestro reads it.
+
+Cancellation and deletion are seen at the next circuit boundary: a circuit already inside Maestro
+finishes, its result is dropped. With a ``seed`` option circuit ``i`` of the job runs with seed
+``seed + i``, so results do not depend on which worker ran what.
+
+The workers are daemon threads: a process may exit while a long circuit runs, and the job is
+then resumed (or failed after repeated interruptions) by :meth:`Store.recover` at the next start.
+
+Must not import anything from the device, compile, results or client packages other than the
+shared codecs in ``client/wire.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import maestro
+
+from ..client.wire import encode_histogram
+from . import config as simconfig
+from .qasm import Placeholders, QasmError, parse, strip_measurements
+from .store import Store, Work
+from .submission import terms_for
+
+log = logging.getLogger(__name__)
+
+# Results are written in batches: at most this many circuits or this many seconds apart, so a
+# restart loses little work and a 250-circuit job costs a handful of commits.
+FLUSH_EVERY = 64
+FLUSH_SECONDS = 1.0
+_SEED_MODULUS = 1 << 64
+
+
+class Pool:
+    """A FIFO of callables served by daemon worker threads.
+
+    Args:
+        workers (int): number of threads.
+    """
+
+    def __init__(self, workers: int):
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"qoro-local-worker-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        """Queue a task (run in submission order as workers free up)."""
+        self._queue.put(task)
+
+    def _serve(self) -> None:
+        while (task := self._queue.get()) is not None:
+            try:
+                task()
+            except Exception:  # a task must never kill its worker
+                log.exception("local service worker task failed")
+
+    def shutdown(self, *, timeout: float = 5.0) -> None:
+        """Stop the workers after the tasks already queued; wait up to ``timeout`` seconds."""
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def histogram(counts: dict[str, int], n_clbits: int) -> dict[str, Any]:
+    """Maestro counts (``c[0]`` first) -> the cloud's QH envelope (``c[0]`` rightmost).
+
+    Args:
+        counts (dict[str, int]): ``simple_execute``'s ``counts``.
+        n_clbits (int): the declared classical width; keys are padded to it.
+
+    Returns:
+        dict: ``{"encoding", "n_bits", "payload"}``.
+
+    Raises:
+        RuntimeError: Maestro reported a set bit beyond the declared classical register.
+
+    >>> from pennylane_qoro.client.wire import decode_histogram
+    >>> decode_histogram(histogram({"10": 7}, 2))  # c[0] = 1 -> Qiskit key "01"
+    {'01': 7}
+    """
+    indices = [int(key[::-1], 2) if key else 0 for key in counts]
+    if indices and max(indices) >> n_clbits:
+        raise RuntimeError(
+            f"Maestro returned an outcome wider than the {n_clbits}-bit classical register"
+        )
+    return encode_histogram(indices, list(counts.values()), n_clbits)
+
+
+class _Run:
+    """One job being executed: its circuits, buffered results and stop flag."""
+
+    def __init__(self, work: Work, store: Store, on_end: Callable[[str], None]):
+        self.job_id = work.job.id
+        self.job = work.job
+        self.store = store
+        self.on_end = on_end
+        self.options = work.job.options
+        self.seed = self.options.get("seed")
+        self.shared_config = simconfig.simulator_config(self.options)
+        self.templates = {
+            idx: (text, Placeholders(names)) for idx, (text, names) in work.templates.items()
+        }
+        self.remaining = len(work.pending)
+        self.stopped = False
+        self.lock = threading.Lock()
+        self.buffer: list[tuple[int, str]] = []
+        self.buffer_time = 0.0
+        self.last_flush = time.monotonic()
+
+    def qasm(self, item: tuple) -> str:
+        _, _, text, template, params, *_ = item
+        if text is not None:
+            return text
+        source, placeholders = self.templates[template]
+        return placeholders.resolve(source, params)
+
+    def config(self, idx: int) -> Any:
+        if self.seed is None:
+            return self.shared_config
+        return simconfig.simulator_config(self.options, seed=(self.seed + idx) % _SEED_MODULUS)
+
+    def execute(self, item: tuple) -> str:
+        """Run one circuit; returns its result as JSON text."""
+        idx, _label, _text, _template, _params, shots, _nq, n_clbits = item
+        qasm = self.qasm(item)
+        if self.job.job_type == "EXPECTATION":
+            terms = terms_for(idx, self.job.observables or [], self.job.circuit_ham_map)
+            out = maestro.simple_estimate(strip_measurements(qasm), ";".join(terms),
+                                          self.config(idx))
+            values = out["expectation_values"]
+            return json.dumps(dict(zip(terms, (float(v) for v in values), strict=True)))
+        out = maestro.simple_execute(qasm, self.config(idx), shots=shots)
+        return json.dumps(histogram(out["counts"], n_clbits), separators=(",", ":"))
+
+    def run_one(self, item: tuple) -> None:
+        """Worker task: run a circuit unless the job stopped, then record the outcome."""
+        if self.stopped:
+            return
+        started = time.perf_counter()
+        try:
+            text = self.execute(item)
+        except Exception as exc:
+            self.fail(self.reason(item, exc))
+            return
+        self.record(item[0], text, time.perf_counter() - started)
+
+    def reason(self, item: tuple, exc: Exception) -> str:
+        """The FAILED message: the label and, for a parse failure, the parser's own words."""
+        label = item[1]
+        try:
+            parse(self.qasm(item), label=label)  # simple_execute hides the parser's reason
+        except QasmError as parse_error:
+            return str(parse_error)
+        except Exception:  # the text cannot even be produced: report the original error
+            pass
+        return f"circuit {label!r} failed: {str(exc).strip() or type(exc).__name__}"
+
+    def record(self, idx: int, text: str, seconds: float) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.buffer.append((idx, text))
+            self.buffer_time += seconds
+            self.remaining -= 1
+            if self.remaining == 0:
+                self.store.finish(self.job_id, results=self.buffer, run_time=self.buffer_time)
+                self._end()
+            elif (len(self.buffer) >= FLUSH_EVERY
+                  or time.monotonic() - self.last_flush >= FLUSH_SECONDS):
+                if not self.store.save_results(self.job_id, self.buffer, self.buffer_time):
+                    self._end()  # cancelled or deleted meanwhile
+                self.buffer, self.buffer_time = [], 0.0
+                self.last_flush = time.monotonic()
+
+    def fail(self, message: str) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.store.finish(self.job_id, results=self.buffer, run_time=self.buffer_time,
+                              error=message)
+            self._end()
+
+    def _end(self) -> None:
+        self.stopped = True
+        self.buffer = []
+        self.on_end(self.job_id)
+
+
+_WARM_LOCK = threading.Lock()
+_warm = False
+
+
+def warm_up() -> None:
+    """Run one tiny circuit before any worker does.
+
+    Maestro 0.3.8 can fail with "Failed to create sampling simulator" when its very first two
+    simulations in a process start at the same moment; one call first avoids the race.
+    """
+    global _warm
+    with _WARM_LOCK:
+        if not _warm:
+            text = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nmeasure q -> c;\n'
+            maestro.simple_execute(text, maestro.SimulatorConfig(), shots=1)
+            maestro.simple_estimate(text, "Z", maestro.SimulatorConfig())
+            _warm = True
+
+
+class Runner:
+    """Executes finalized jobs in a worker pool sized to the machine.
+
+    Args:
+        store (Store): the job store.
+        workers (int | None): worker threads; default ``os.cpu_count()``.
+    """
+
+    def __init__(self, store: Store, *, workers: int | None = None):
+        warm_up()
+        self.store = store
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool = Pool(self.workers)
+        self._runs: dict[str, _Run] = {}
+        self._lock = threading.Lock()
+        self._closing = False
+
+    def enqueue(self, job_id: str) -> None:
+        """Queue a finalized job; it starts when a worker is free (jobs start in FIFO order)."""
+        self._pool.submit(lambda: self._start(job_id))
+
+    def cancel(self, job_id: str) -> None:
+        """Stop a running job at its next circuit boundary (the store already says CANCELLED)."""
+        with self._lock:
+            run = self._runs.get(job_id)
+        if run is not None:
+            run.stopped = True
+            self._ended(job_id)
+
+    def shutdown(self, *, timeout: float = 5.0) -> None:
+        """Stop running jobs at their next circuit and stop the workers."""
+        with self._lock:
+            self._closing = True  # queued job starts are skipped; the jobs stay PENDING
+            runs = list(self._runs.values())
+        for run in runs:
+            run.stopped = True  # RUNNING in the store: resumed by the next start-up
+        self._pool.shutdown(timeout=timeout)
+
+    def _ended(self, job_id: str) -> None:
+        with self._lock:
+            self._runs.pop(job_id, None)
+
+    def _start(self, job_id: str) -> None:
+        if self._closing:
+            return
+        try:
+            work = self.store.claim(job_id)
+        except Exception as exc:
+            log.exception("could not claim job %s", job_id)
+            self.store.set_status(job_id, status="FAILED", expect=("PENDING", "RUNNING"),
+                                  error=f"the local service could not start the job: {exc}")
+            return
+        if work is None:
+            return
+        try:
+            run = _Run(work, self.store, self._ended)
+        except Exception as exc:
+            self.store.finish(job_id, results=[], run_time=0.0,
+                              error=f"the local service could not start the job: {exc}")
+            return
+        if not work.pending:  # every result was stored before a restart
+            self.store.finish(job_id, results=[], run_time=0.0)
+            return
+        with self._lock:
+            self._runs[job_id] = run
+        first, *rest = work.pending
+        for item in rest:
+            self._pool.submit(lambda item=item: run.run_one(item))
+        # The claiming worker runs the first circuit itself: a 1-circuit job needs no hand-off.
+        run.run_one(first)

@@ -1,0 +1,211 @@
+"""Starting and stopping the local service: in-process (``start``/``serve``) or as a program.
+
+Owns the server machinery: a store, a runner and the app served by ``uvicorn.Server`` on a
+socket bound before the server starts (port 0 gives an ephemeral port with no race). In-process
+servers run in a daemon thread and log at ``warning`` level only; uvicorn's access log, which
+would print request lines (paths, never headers or tokens), is off.
+
+* :func:`start`: THE embedded service of this process: 127.0.0.1, ephemeral port, in-memory
+  database unless ``db`` is given, a fresh random token; idempotent; stopped at exit.
+* :func:`serve`: a NEW independent server for tests, stopped when the ``with`` block ends.
+* :func:`create_token`: mint a token in a database file (``qoro-local token create``).
+
+Must not import anything from the device, compile, results or client packages.
+"""
+
+from __future__ import annotations
+
+import atexit
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter
+
+from .app import DEFAULT_MAX_BODY_BYTES, create_app
+from .faults import FaultPlan
+from .runner import Runner
+from .store import DEFAULT_GRANT, Store
+
+STARTUP_TIMEOUT = 30.0
+
+
+def default_routers() -> list[APIRouter]:
+    """Routes served besides the circuit flow: characterization (qoro-api.md §2.14-2.15).
+
+    They live in ``local/characterization_routes.py`` (owned by the characterization module) and
+    are mounted through ``create_app(extra_routers=...)``.
+    """
+    from .characterization_routes import router
+
+    return [router]
+
+
+@dataclass(frozen=True)
+class LocalService:
+    """A running local service.
+
+    Attributes:
+        url (str): base URL in the cloud's shape, e.g. ``"http://127.0.0.1:54321/api"``
+            (no trailing slash).
+        token (str): a bearer token valid on this service (never shown by ``repr``).
+
+    ``url, token = service`` unpacks it.
+    """
+
+    url: str
+    token: str = field(repr=False)
+    _mint: Callable[[int], str] | None = field(default=None, repr=False, compare=False)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.url, self.token))
+
+    def create_token(self, *, grant: int = DEFAULT_GRANT) -> str:
+        """Mint another token on this service (e.g. a second user for isolation tests).
+
+        Args:
+            grant (int): starting balance in hundredths of a credit.
+        """
+        if self._mint is None:
+            raise RuntimeError("this LocalService cannot mint tokens")
+        return self._mint(grant)
+
+
+class _Server:
+    """One uvicorn server in a daemon thread, with its store and runner."""
+
+    def __init__(self, *, db: str | Path | None, workers: int | None, host: str, port: int,
+                 faults: FaultPlan | None, max_body_bytes: int,
+                 extra_routers: Sequence[APIRouter] | None, grant: int):
+        self.store = Store(db)
+        self.runner = Runner(self.store, workers=workers)
+        token = self.store.create_token(grant=grant)
+        routers = default_routers() if extra_routers is None else extra_routers
+        app = create_app(self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
+                         extra_routers=routers)
+        self.sock = bind(host, port)
+        bound_port = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30,
+        ))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       name=f"qoro-local-{bound_port}", daemon=True)
+        self.thread.start()
+        self._wait_started()
+        self.service = LocalService(
+            url=f"http://{host}:{bound_port}/api", token=token,
+            _mint=lambda g: self.store.create_token(grant=g),
+        )
+
+    def _wait_started(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the local Qoro service failed to start (see the log above)")
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.runner.shutdown(timeout=2)
+        self.sock.close()
+        self.store.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket for uvicorn (port 0 = ephemeral)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio disables Nagle on accepted sockets only when the
+    # listening socket says TCP; otherwise every response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+_EMBEDDED: _Server | None = None
+_EMBEDDED_LOCK = threading.Lock()
+
+
+def start(*, db: str | Path | None = None, workers: int | None = None) -> LocalService:
+    """Start (once per process) the embedded local service and return it.
+
+    Args:
+        db (str | Path | None): database file; ``None`` keeps jobs in memory.
+        workers (int | None): worker threads; default one per core.
+
+    Returns:
+        LocalService: ``url`` on 127.0.0.1 with an ephemeral port, and a random token made
+        for this process. Later calls return the same service (their arguments are ignored).
+
+    >>> url, token = start()  # doctest: +SKIP
+    """
+    global _EMBEDDED
+    with _EMBEDDED_LOCK:
+        if _EMBEDDED is None:
+            _EMBEDDED = _Server(db=db, workers=workers, host="127.0.0.1", port=0, faults=None,
+                                max_body_bytes=DEFAULT_MAX_BODY_BYTES, extra_routers=None,
+                                grant=DEFAULT_GRANT)
+            atexit.register(_stop_embedded)
+        return _EMBEDDED.service
+
+
+def _stop_embedded() -> None:
+    global _EMBEDDED
+    with _EMBEDDED_LOCK:
+        if _EMBEDDED is not None:
+            _EMBEDDED.stop()
+            _EMBEDDED = None
+
+
+@contextmanager
+def serve(*, db: str | Path | None = None, workers: int | None = None, host: str = "127.0.0.1",
+          port: int = 0, faults: FaultPlan | None = None,
+          max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+          extra_routers: Sequence[APIRouter] | None = None,
+          grant: int = DEFAULT_GRANT) -> Iterator[LocalService]:
+    """Run a new, independent local service for the duration of a ``with`` block.
+
+    Args:
+        db (str | Path | None): database file; ``None`` keeps jobs in memory.
+        workers (int | None): worker threads; default one per core.
+        host (str): interface to listen on.
+        port (int): port; 0 picks a free one.
+        faults (FaultPlan | None): test-only fault injection.
+        max_body_bytes (int): request bodies above this get 413.
+        extra_routers (Sequence[APIRouter] | None): routes mounted under ``/api`` besides the
+            circuit flow; ``None`` = :func:`default_routers` (characterization).
+        grant (int): starting balance of the service's token, in hundredths of a credit.
+
+    Yields:
+        LocalService: the running service.
+    """
+    server = _Server(db=db, workers=workers, host=host, port=port, faults=faults,
+                     max_body_bytes=max_body_bytes, extra_routers=extra_routers, grant=grant)
+    try:
+        yield server.service
+    finally:
+        server.stop()
+
+
+def create_token(db_path: str | Path, *, grant: int = DEFAULT_GRANT) -> str:
+    """Create a token in a database file (created if needed) and return it.
+
+    Args:
+        db_path (str | Path): the service's database file.
+        grant (int): starting balance in hundredths of a credit.
+    """
+    store = Store(db_path)
+    try:
+        return store.create_token(grant=grant)
+    finally:
+        store.close()

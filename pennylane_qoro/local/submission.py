@@ -1,0 +1,280 @@
+"""Turn one ``add_circuits`` request into rows for the store, checking every limit first.
+
+Owns the server-side reading of qoro-api.md §2.8 and §3:
+  * bound circuits (shape a): gunzip each (§3.1), parse with Maestro, register widths;
+  * templates (shape b): gunzip once, check every row's length, resolve the first row with the
+    §3.5 substitution and parse it (rows differ only by numbers, so one parse validates the
+    shape; a later row that still fails fails its job with the circuit's label);
+  * the envelope: ``shots`` (``null`` -> :data:`DEFAULT_SHOTS`) and chunk-local
+    ``shot_groups`` (§3.3); ``observables`` decoded from ``@gzs`` and ``circuit_ham_map`` read in
+    job-global indices (§3.4, §8 item 1);
+  * the qubit limit of the job's simulation method;
+  * the price of each circuit.
+
+Pricing (hundredths of a credit, debited once when the job is finalized; circuits that never
+run -- cancelled, failed, deleted -- are refunded):
+
+* EXECUTE circuit:      1 + ceil(shots / 1000)       i.e. 0.01 + 0.01 per started 1000 shots
+* EXPECTATION circuit:  1 + ceil(n_terms / 100)      i.e. 0.01 + 0.01 per started 100 terms
+
+Observable terms must be exactly as long as the circuit's qubit count: a length mismatch is a 400
+naming both lengths (0.15.1 pads short terms client-side, §3.4; the service does not guess).
+
+Must not import anything from the device, compile, results or client packages other than the
+shared codecs in ``client/wire.py`` and ``client/errors.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..client.errors import WireDecodeError
+from ..client.wire import decode_observables, decompress_text, validate_pauli_terms
+from . import config as simconfig
+from .models import AddCircuitsRequest
+from .qasm import Placeholders, QasmError, Registers, parse, registers, validate
+from .store import CircuitRow, Job
+
+DEFAULT_SHOTS = 1000  # seed/0.13 may send "shots": null (§2.8)
+MAX_SHOTS = 10_000_000
+# A decompressed circuit or template larger than this is refused (gzip bombs).
+MAX_QASM_BYTES = 64 << 20
+
+
+class SubmissionError(ValueError):
+    """The request cannot be accepted (400); the message names the offending item."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A validated ``add_circuits`` request, ready for :meth:`Store.append_chunk`."""
+
+    circuits: list[CircuitRow]
+    templates: list[tuple[str, tuple[str, ...]]]
+    observables: list[list[str]] | None
+    circuit_ham_map: list[list[int]] | None
+    max_qubits: int
+    finalize: bool
+
+
+def execute_cost(shots: int) -> int:
+    """Price of one EXECUTE circuit in hundredths of a credit.
+
+    >>> execute_cost(1000), execute_cost(1001), execute_cost(1)
+    (2, 3, 2)
+    """
+    return 1 + math.ceil(shots / 1000)
+
+
+def expectation_cost(n_terms: int) -> int:
+    """Price of one EXPECTATION circuit in hundredths of a credit.
+
+    >>> expectation_cost(4), expectation_cost(250)
+    (2, 4)
+    """
+    return 1 + math.ceil(n_terms / 100)
+
+
+def prepare_chunk(req: AddCircuitsRequest, job: Job) -> Chunk:
+    """Validate one request against its job and build the rows to store.
+
+    Args:
+        req (AddCircuitsRequest): the parsed body.
+        job (Job): the job as stored before this request.
+
+    Returns:
+        Chunk: rows, templates and envelope to append.
+
+    Raises:
+        SubmissionError: anything wrong with the request; the message names the circuit label,
+            the field or the row.
+    """
+    if job.job_type == "VALIDATE":
+        raise SubmissionError("VALIDATE jobs take a QUBO through submit_qubo/, not circuits")
+    bound = req.circuits is not None
+    if bound == (req.circuit_template is not None):
+        raise SubmissionError("send exactly one of 'circuits' or 'circuit_template'")
+    observables, ham_map = _envelope(req, job)
+    if bound:
+        circuits, templates = _bound(req, job, observables, ham_map), []
+    else:
+        circuits, templates = _template(req, job, observables)
+    limit, method = simconfig.max_qubits(job.options)
+    widest = max((c.n_qubits for c in circuits), default=0)
+    if widest > limit:
+        label = next(c.label for c in circuits if c.n_qubits == widest)
+        raise SubmissionError(
+            f"circuit {label!r} has {widest} qubits; {method} simulation allows at most {limit}"
+        )
+    return Chunk(circuits=circuits, templates=templates, observables=observables,
+                 circuit_ham_map=ham_map, max_qubits=widest, finalize=req.finalized == "true")
+
+
+def _envelope(req: AddCircuitsRequest,
+              job: Job) -> tuple[list[list[str]] | None, list[list[int]] | None]:
+    """Check the envelope keys against the job type; decode observables."""
+    if req.shots is not None and not 0 < req.shots <= MAX_SHOTS:
+        raise SubmissionError(f"shots must be between 1 and {MAX_SHOTS}, got {req.shots}")
+    if req.shots is not None and req.shot_groups is not None:
+        raise SubmissionError("send either 'shots' or 'shot_groups', not both")
+    if job.job_type == "EXECUTE":
+        if req.observables is not None or req.circuit_ham_map is not None:
+            raise SubmissionError(
+                "'observables' and 'circuit_ham_map' belong to EXPECTATION jobs; "
+                "this job is EXECUTE"
+            )
+        return None, None
+    # EXPECTATION: values are analytic, so shots are ignored (§4.6); shot_groups make no sense.
+    if req.shot_groups is not None:
+        raise SubmissionError("'shot_groups' belongs to EXECUTE jobs; this job is EXPECTATION")
+    if req.observables is None:
+        raise SubmissionError("EXPECTATION jobs need 'observables' in every add_circuits request")
+    try:
+        groups = decode_observables(req.observables)
+        for g, terms in enumerate(groups):
+            try:
+                validate_pauli_terms(terms)
+            except ValueError as exc:
+                raise SubmissionError(f"observable group {g}: {exc}") from None
+    except WireDecodeError as exc:
+        raise SubmissionError(f"observables: {exc}") from None
+    ham_map = None if req.circuit_ham_map is None else [list(r) for r in req.circuit_ham_map]
+    if ham_map is not None:
+        if len(ham_map) != len(groups):
+            raise SubmissionError(
+                f"circuit_ham_map has {len(ham_map)} ranges but observables have "
+                f"{len(groups)} groups"
+            )
+        for start, end in ham_map:
+            if not 0 <= start < end:
+                raise SubmissionError(
+                    f"circuit_ham_map range [{start}, {end}) is empty or negative"
+                )
+    elif len(groups) > 1 and req.circuits is None:
+        raise SubmissionError("a template job takes a single observable group (no '|')")
+    return groups, ham_map
+
+
+def terms_for(index: int, groups: Sequence[Sequence[str]],
+              ham_map: Sequence[Sequence[int]] | None) -> list[str]:
+    """The dense terms evaluated on circuit ``index`` (job-global), duplicates collapsed.
+
+    A circuit inside a ``circuit_ham_map`` range gets that group; any other circuit gets every
+    group's terms, as divi's local runners do (qoro-api.md §3.4).
+
+    >>> terms_for(1, [["ZI"], ["XX", "XX"]], [[0, 1], [1, 2]])
+    ['XX']
+    >>> terms_for(0, [["ZI"], ["IZ", "ZI"]], None)
+    ['ZI', 'IZ']
+    """
+    chosen: Sequence[Sequence[str]] = groups
+    for (start, end), terms in zip(ham_map or (), groups, strict=False):
+        if start <= index < end:
+            chosen = [terms]
+            break
+    return list(dict.fromkeys(term for group in chosen for term in group))
+
+
+def _check_terms(label: str, terms: Sequence[str], regs: Registers) -> None:
+    width = len(terms[0])
+    if width != regs.n_qubits:
+        raise SubmissionError(
+            f"circuit {label!r} has {regs.n_qubits} qubits but its observable terms have "
+            f"length {width} (e.g. {terms[0]!r}); terms must cover every qubit"
+        )
+
+
+def _decompress(data: str, what: str) -> str:
+    try:
+        return decompress_text(data, max_bytes=MAX_QASM_BYTES)
+    except WireDecodeError as exc:
+        raise SubmissionError(f"{what}: {exc}") from None
+
+
+def _chunk_shots(req: AddCircuitsRequest, n: int) -> list[int]:
+    """Shots of each circuit of this request; ``shot_groups`` are chunk-local (§3.3)."""
+    if req.shot_groups is None:
+        return [DEFAULT_SHOTS if req.shots is None else req.shots] * n
+    shots = [0] * n
+    expected = 0
+    for start, end, count in req.shot_groups:
+        if start != expected or end <= start or end > n:
+            raise SubmissionError(
+                f"shot_groups must tile [0, {n}) of this request in order; "
+                f"range [{start}, {end}) does not"
+            )
+        if not 0 < count <= MAX_SHOTS:
+            raise SubmissionError(f"shot_groups range [{start}, {end}) has {count} shots")
+        shots[start:end] = [count] * (end - start)
+        expected = end
+    if expected != n:
+        raise SubmissionError(f"shot_groups cover [0, {expected}) but the request has {n} circuits")
+    return shots
+
+
+def _bound(req: AddCircuitsRequest, job: Job, groups: list[list[str]] | None,
+           ham_map: list[list[int]] | None) -> list[CircuitRow]:
+    assert req.circuits is not None
+    shots = _chunk_shots(req, len(req.circuits)) if groups is None else None
+    rows = []
+    for i, (label, data) in enumerate(req.circuits.items()):
+        text = _decompress(data, f"circuit {label!r}")
+        try:
+            regs = validate(text, label=label)
+        except QasmError as exc:
+            raise SubmissionError(str(exc)) from None
+        if groups is None:
+            assert shots is not None
+            cost = execute_cost(shots[i])
+            rows.append(CircuitRow(label=label, n_qubits=regs.n_qubits, n_clbits=regs.n_clbits,
+                                   cost=cost, qasm=text, shots=shots[i]))
+        else:
+            terms = terms_for(job.n_circuits + i, groups, ham_map)
+            _check_terms(label, terms, regs)
+            rows.append(CircuitRow(label=label, n_qubits=regs.n_qubits, n_clbits=regs.n_clbits,
+                                   cost=expectation_cost(len(terms)), qasm=text))
+    return rows
+
+
+def _template(req: AddCircuitsRequest, job: Job, groups: list[list[str]] | None
+              ) -> tuple[list[CircuitRow], list[tuple[str, tuple[str, ...]]]]:
+    assert req.circuit_template is not None
+    if req.shot_groups is not None or req.circuit_ham_map is not None:
+        raise SubmissionError("the template path takes neither 'shot_groups' nor 'circuit_ham_map'")
+    if req.parameter_names is None or req.parameter_sets is None:
+        raise SubmissionError("a template needs 'parameter_names' and 'parameter_sets'")
+    text = _decompress(req.circuit_template, "circuit_template")
+    try:
+        placeholders = Placeholders(req.parameter_names)
+    except QasmError as exc:
+        raise SubmissionError(f"circuit_template: {exc}") from None
+    n_names = len(placeholders.names)
+    for row in req.parameter_sets:
+        if len(row.values) != n_names:
+            raise SubmissionError(
+                f"parameter set {row.label!r} has {len(row.values)} values but "
+                f"parameter_names has {n_names}"
+            )
+    regs = registers(text)
+    if req.parameter_sets:
+        first = req.parameter_sets[0]
+        try:
+            if regs.n_qubits == 0:
+                raise QasmError(f"circuit {first.label!r}: invalid QASM: no qreg declaration")
+            parse(placeholders.resolve(text, first.values), label=first.label)
+        except QasmError as exc:
+            raise SubmissionError(f"circuit_template: {exc}") from None
+    terms = None if groups is None else terms_for(0, groups, None)
+    if terms is not None and req.parameter_sets:
+        _check_terms(req.parameter_sets[0].label, terms, regs)
+    shots = DEFAULT_SHOTS if req.shots is None else req.shots
+    cost = execute_cost(shots) if terms is None else expectation_cost(len(terms))
+    rows = [
+        CircuitRow(label=row.label, n_qubits=regs.n_qubits, n_clbits=regs.n_clbits, cost=cost,
+                   template=0, params=tuple(float(v) for v in row.values),
+                   shots=None if terms is not None else shots)
+        for row in req.parameter_sets
+    ]
+    return rows, [(text, placeholders.names)]
