@@ -1,12 +1,35 @@
-"""PennyLane device plugin for the Qoro Quantum platform."""
+"""PennyLane device plugin for the Qoro Quantum platform.
 
+Public names: :class:`QoroDevice` (registered with PennyLane as ``qoro.maestro``),
+:func:`characterize` (QUBO/HUBO characterization) and ``__version__``.
+
+Both are imported lazily, so ``python -m pennylane_qoro.local`` (the embedded service) starts
+without paying for PennyLane's import.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("pennylane-qoro")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-from .device import QoroDevice
+if TYPE_CHECKING:
+    from .characterization import characterize
+    from .device import QoroDevice
 
-__all__ = ["QoroDevice", "__version__"]
+_LAZY = {"QoroDevice": ".device", "characterize": ".characterization"}
+
+__all__ = ["QoroDevice", "__version__", "characterize"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
