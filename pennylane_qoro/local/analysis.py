@@ -80,6 +80,7 @@ class Polynomial:
     constant: float
     linear: np.ndarray
     groups: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @staticmethod
     def from_terms(
@@ -135,10 +136,28 @@ class Polynomial:
         parts = [self.linear[self.linear != 0.0]] + [c for _, c in self.groups]
         return np.concatenate(parts) if parts else np.zeros(0)
 
+    def _upper(self) -> np.ndarray | sp.csr_matrix:
+        """U with U[i, j] = b_ij (i < j): dense up to ``DENSE_FIELD_MAX_N``, else CSR."""
+        if "upper" not in self._cache:
+            pidx, pw = self.pairs
+            U = sp.csr_matrix((pw, (pidx[:, 0], pidx[:, 1])), shape=(self.n, self.n))
+            self._cache["upper"] = U.toarray() if self.n <= DENSE_FIELD_MAX_N else U
+        return self._cache["upper"]
+
     def energies(self, X: np.ndarray) -> np.ndarray:
-        """Energies of the 0/1 rows of ``X`` (shape (R, n)), chunked over terms."""
+        """Energies of the 0/1 rows of ``X`` (shape (R, n)).
+
+        A QUBO is one product with its upper coupling matrix, sum((X U) * X); a HUBO is
+        evaluated term group by term group, chunked over terms.
+        """
         X = np.asarray(X, dtype=np.float64)
         out = self.constant + X @ self.linear
+        if self.is_quadratic:
+            if self.groups:
+                U = self._upper()
+                XU = X @ U if isinstance(U, np.ndarray) else (U.T @ X.T).T
+                out += np.einsum("ij,ij->i", XU, X)
+            return out
         for idx, coef in self.groups:
             for start in range(0, len(coef), 4096):
                 sl = slice(start, start + 4096)
@@ -790,7 +809,7 @@ def treewidth_estimate(n: int, edges: np.ndarray) -> tuple[int | None, str | Non
     """Min-fill (small graphs) or min-degree upper bound on the treewidth (networkx)."""
     if len(edges) == 0:
         return 0, "no_couplings"
-    if n * len(edges) > 5e8:
+    if n * len(edges) > 2e7:  # min-degree on networkx costs seconds beyond this
         return None, None
     import networkx as nx
     from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in

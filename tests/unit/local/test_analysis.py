@@ -126,6 +126,38 @@ class TestExactEnumeration:
         assert resp["hardness"]["ground_state_degeneracy"] == len(ground)
 
 
+class TestHeuristicKernels:
+    @pytest.mark.parametrize("dense_limit", [0, 1024])
+    @pytest.mark.parametrize("cubic", [0.0, 0.3])
+    def test_batch_energies_match_brute_force(self, monkeypatch, dense_limit, cubic):
+        """Test Polynomial.energies on every state: dense and sparse QUBO paths, HUBO."""
+        monkeypatch.setattr(A, "DENSE_FIELD_MAX_N", dense_limit)
+        n = 8
+        terms = random_terms(n, seed=7, cubic=cubic)
+        poly = A.Polynomial.from_terms(n, terms, 0.5)
+        X = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(float)
+        assert np.allclose(poly.energies(X), brute_energies(n, terms, 0.5))
+
+    @pytest.mark.parametrize("dense_limit", [0, 1024])
+    @pytest.mark.parametrize("cubic", [0.0, 0.3])
+    def test_descent_and_annealing_end_in_local_minima(self, monkeypatch, dense_limit, cubic):
+        """Test the incremental descent (QUBO) and recomputed one (HUBO) stop at 1-flip minima."""
+        monkeypatch.setattr(A, "DENSE_FIELD_MAX_N", dense_limit)
+        n = 10
+        terms = random_terms(n, seed=12, density=0.5, cubic=cubic)
+        poly = A.Polynomial.from_terms(n, terms)
+        E = brute_energies(n, terms)
+        full = A.FieldBlock(poly, np.arange(n))
+        rng = np.random.default_rng(0)
+        X = A.steepest_descent(poly, rng.integers(0, 2, (16, n)).astype(float), full, 1e-12)
+        blocks = [A.FieldBlock(poly, c) for c in A.colour_classes(n, A.interaction_edges(poly))]
+        Y, e = A.anneal(poly, blocks, rng, replicas=8, sweeps=50, t0=A.field_scale(poly))
+        assert np.allclose(e, poly.energies(Y))
+        for x in np.vstack([X, A.steepest_descent(poly, Y, full, 1e-12)]):
+            s = int(sum(1 << i for i, v in enumerate(x) if v > 0.5))
+            assert all(E[s] <= E[s ^ (1 << i)] + 1e-9 for i in range(n))
+
+
 class TestIsingAndLandscape:
     @pytest.mark.parametrize("cubic", [0.0, 0.4])
     def test_walsh_form_reproduces_the_energy(self, cubic):
