@@ -6,16 +6,19 @@ Owns (characterization.md §1.3-1.6, §1.10):
   index tuples, a legacy comma-key dict, or a PennyLane Hamiltonian made of ``Z``/``I`` words
   (Z_i = 1 - 2 x_i) -> :class:`Problem`, the exact polynomial E(x) = offset + sum_T c_T prod x,
   with the constant offset kept (it is never sent, §1.3, and is reported by the result);
-- :func:`encode_problem`: the wire form, legacy comma-key dict or ``factored_v1`` under
-  divi 0.15.1's rule (QUBO, n >= 64, >= 0.5 n^2 terms, strictly smaller), lossless candidates
-  preferred on ties, the lossy candidate only within 1e-3 relative error and 950 000 bytes;
+- :func:`encode_problem`: the choice of wire form, legacy comma-key dict or ``factored_v1``
+  under divi 0.15.1's rule (QUBO, n >= 64, >= 0.5 n^2 terms, strictly smaller), lossless
+  candidates preferred on ties, the lossy candidate only within 1e-3 relative error and
+  950 000 bytes. The byte formats themselves are the shared codecs of ``client/wire.py``
+  (design rule 2); this module only picks the factors and the candidate;
 - :func:`reference_states`: validation of user bitstrings and the seeded greedy candidate sent
   when the user gives none (the cloud needs at least one, §1.7).
 
 Every bad input raises a :class:`~.errors.ProblemError` (a ``ValueError``) naming the problem,
 before any request is made. Bit order: character i of a bitstring is variable i.
 
-Imports numpy, scipy and the standard library; PennyLane only lazily, for Hamiltonians.
+Imports numpy, scipy, the standard library and ``client/wire.py`` (the QUBO codecs); PennyLane
+only lazily, for Hamiltonians.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..client.errors import WireDecodeError
+from ..client.wire import (
+    decode_factored_qubo,
+    decode_legacy_key,
+    encode_factored_qubo,
+    encode_legacy_qubo,
+)
 from .errors import ProblemError, ProblemTooLargeError, ReferenceStateError
 
 MAX_VARIABLES = 65_536           # beyond this the helper refuses before any request
@@ -44,7 +54,6 @@ TRUNCATION_THRESHOLD = 1e-2
 TRUNCATION_BUDGET = 950_000
 TRUNCATION_MAX_ERROR = 1e-3
 
-_LEGACY_KEY = re.compile(r"\d+(,\d+)*")
 _BITS = re.compile(r"[01]+")
 
 
@@ -102,7 +111,7 @@ class Problem:
 
     def to_legacy(self) -> dict[str, float]:
         """The comma-key wire dict (§1.4): ascending indices, linear terms as ``"i"``."""
-        return {",".join(map(str, k)): float(c) for k, c in sorted(self.terms.items())}
+        return encode_legacy_qubo(self.terms)
 
     def to_matrix(self) -> np.ndarray:
         """Symmetric Q with E(x) = x^T Q x + offset (QUBO only): Q_ii = a_i, Q_ij = b_ij / 2."""
@@ -358,14 +367,14 @@ def _from_dict(d: Mapping[Any, Any]) -> _Builder:
 
 
 def _from_legacy(d: Mapping[str, Any]) -> _Builder:
+    """Read a user's wire dict: keys by the shared codec, values as leniently as any input."""
     b = _Builder("wire_dict")
     for k, v in d.items():
-        if k == "":
-            b.offset += _finite(v, "constant key ''")
-            continue
-        if not _LEGACY_KEY.fullmatch(k):
-            raise ProblemError(f"wire key {k!r} is malformed: expected comma-joined indices")
-        b.add(tuple(int(p) for p in k.split(",")), _finite(v, f"term {k!r}"), f"term {k!r}")
+        try:
+            key = decode_legacy_key(k)  # "" is the constant ()
+        except WireDecodeError as exc:
+            raise ProblemError(f"wire dict: {exc}") from None
+        b.add(key, _finite(v, f"term {k!r}"), f"term {k!r}")
     return b
 
 
@@ -488,25 +497,9 @@ def _eigh_drop_noise(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lam[keep], V[:, keep]
 
 
-def _envelope(lam: np.ndarray, V: np.ndarray, diag: np.ndarray, n: int) -> dict:
-    """F = V diag(sqrt|lambda|) row-major little-endian float64 hex, signs = sign(lambda)."""
-    F = np.ascontiguousarray(V * np.sqrt(np.abs(lam)), dtype="<f8")
-    return {
-        "_format": "factored_v1",
-        "n": int(n),
-        "k": int(lam.size),
-        "F": F.tobytes().hex(),
-        "signs": np.where(lam >= 0.0, 1.0, -1.0).tolist(),
-        "diag": np.ascontiguousarray(diag, dtype="<f8").tobytes().hex(),
-    }
-
-
-def decode_factored_matrix(env: Mapping[str, Any]) -> np.ndarray:
-    """Q = F diag(signs) F^T + diag(d) of an envelope this module wrote (for error checks)."""
-    n, k = env["n"], env["k"]
-    F = np.frombuffer(bytes.fromhex(env["F"]), dtype="<f8").reshape(n, k)
-    d = np.frombuffer(bytes.fromhex(env["diag"]), dtype="<f8")
-    return (F * np.asarray(env["signs"])) @ F.T + np.diag(d)
+def _envelope(lam: np.ndarray, V: np.ndarray, diag: np.ndarray) -> dict:
+    """The envelope of eigenpairs: F = V diag(sqrt|lambda|), signs = sign(lambda), 0 -> +1."""
+    return encode_factored_qubo(V * np.sqrt(np.abs(lam)), np.where(lam >= 0.0, 1.0, -1.0), diag)
 
 
 def _truncated(lam: np.ndarray, V: np.ndarray, diag: np.ndarray, Q: np.ndarray) -> dict | None:
@@ -524,7 +517,7 @@ def _truncated(lam: np.ndarray, V: np.ndarray, diag: np.ndarray, Q: np.ndarray) 
         return None
     # keep the diagonal exact: add the dropped pairs' diagonal contribution to d (§1.5)
     d = diag + (V[:, k:] ** 2) @ lam[k:]
-    env = _envelope(lam[:k], V[:, :k], d, n)
+    env = _envelope(lam[:k], V[:, :k], d)
     if json_size(env) > TRUNCATION_BUDGET:
         return None
     return env
@@ -542,9 +535,9 @@ def encode_factored(problem: Problem) -> tuple[dict, bool]:
     n = problem.n
     diag = Q.diagonal().copy()
     lam_a, V_a = _eigh_drop_noise(Q - np.diag(diag))
-    cands: list[tuple[dict, bool]] = [(_envelope(lam_a, V_a, diag, n), False)]
+    cands: list[tuple[dict, bool]] = [(_envelope(lam_a, V_a, diag), False)]
     lam_b, V_b = _eigh_drop_noise(Q)
-    cands.append((_envelope(lam_b, V_b, np.zeros(n), n), False))
+    cands.append((_envelope(lam_b, V_b, np.zeros(n)), False))
     trunc = _truncated(lam_a, V_a, diag, Q)
     if trunc is not None and _relative_error(trunc, Q) <= TRUNCATION_MAX_ERROR:
         cands.append((trunc, True))
@@ -554,7 +547,7 @@ def encode_factored(problem: Problem) -> tuple[dict, bool]:
 
 def _relative_error(env: Mapping[str, Any], Q: np.ndarray) -> float:
     top = float(np.abs(Q).max())
-    return float(np.abs(decode_factored_matrix(env) - Q).max()) / top if top else 0.0
+    return float(np.abs(decode_factored_qubo(env) - Q).max()) / top if top else 0.0
 
 
 def encode_problem(problem: Problem) -> WireQubo:

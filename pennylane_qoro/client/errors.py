@@ -7,6 +7,7 @@
     ├── QoroConnectionError           transport failed (DNS, refused, reset, read timeout)
     │   └── AmbiguousSubmissionError  a state-changing POST may or may not have happened
     ├── WireDecodeError               a payload from the wire is corrupt (QH1/QH2, @gzs, gzip)
+    │   └── WireFieldError            one named field of a JSON payload is malformed (QUBOs)
     ├── PayloadError                  a request cannot be built within the protocol's limits
     ├── QoroHTTPError                 the service answered >= 400
     │   ├── ValidationError           400 / 422
@@ -47,6 +48,21 @@ class PayloadError(QoroError, ValueError):
 
 class WireDecodeError(QoroError, ValueError):
     """A payload received from the wire is malformed; the message names the problem."""
+
+
+class WireFieldError(WireDecodeError):
+    """One field of a JSON payload is malformed; ``field`` names it (e.g. ``qubo.F``).
+
+    ``detail`` is the message without the field, so a server can answer 400 with both.
+    """
+
+    def __init__(self, field: str, detail: str):
+        self.field = field
+        self.detail = detail
+        super().__init__(f"{field}: {detail}")
+
+    def __reduce__(self):
+        return type(self), (self.field, self.detail)
 
 
 class QoroConnectionError(QoroError, ConnectionError):

@@ -3,8 +3,11 @@
 Owns the service side of the characterization feature that does not touch HTTP:
 
 - parsing and validating a ``submit_qubo`` body (characterization.md §1.4-1.7, §3.13): the
-  legacy comma-key dict and the ``factored_v1`` envelope, the options (current vocabulary, plus
-  the seed's keys behind a compatibility switch), reference states (``target_states`` alias);
+  service's limits and meaning on top of the shared ``client/wire.py`` codecs of the legacy
+  comma-key dict and the ``factored_v1`` envelope (design rule 2: the bytes are read there,
+  a :class:`~pennylane_qoro.client.errors.WireFieldError` becomes a 400 :class:`ProblemError`
+  naming the same field), the options (current vocabulary, plus the seed's keys behind a
+  compatibility switch), reference states (``target_states`` alias);
 - the numerical core: exact energy spectrum by vectorised enumeration (half-split GEMM, chunked),
   seeded greedy descent and simulated annealing above the exact tier, the LP (McCormick)
   relaxation bound, structure metrics, persistencies, certificates, the Walsh/Ising form and the
@@ -17,7 +20,8 @@ Principle (§3.1): every number is a function of the submitted problem and a rec
 quantity that is not computed is ``None`` (JSON ``null``), never a placeholder; estimated
 quantities say so.
 
-This module imports numpy, scipy and networkx only: no web framework, no client code.
+This module imports numpy, scipy and networkx, and from the client only ``client/wire.py`` and
+``client/errors.py``: no web framework, no HTTP client code.
 """
 
 from __future__ import annotations
@@ -27,12 +31,20 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from ..client.errors import WireFieldError
+from ..client.wire import (
+    FACTORED_FORMAT,
+    decode_factored_qubo,
+    decode_json_number,
+    decode_legacy_qubo,
+)
 
 # ----------------------------------------------------------------------------------------------
 # Limits (one place). The service answers 400 above the size limits (characterization.md §3.13).
@@ -48,7 +60,6 @@ CLOSED_FORM_MAX_ENTRIES = 20_000_000  # closed-form QAOA: neighbourhood entries 
 DENSE_FIELD_MAX_N = 1024      # QUBOs up to this size use a dense coupling matrix (8 MiB)
 PRESETS = ("fast", "standard", "deep")
 
-_KEY_RE = re.compile(r"\d+(,\d+)*")
 _BITS_RE = re.compile(r"[01]+")
 
 
@@ -199,37 +210,32 @@ class Polynomial:
 # ----------------------------------------------------------------------------------------------
 # Wire parsing (characterization.md §1.4, §1.5, §3.2)
 # ----------------------------------------------------------------------------------------------
+def _decoded(decode: Callable[..., Any], payload: Any, field_name: str) -> Any:
+    """Run a shared wire decoder; its located error becomes the 400 :class:`ProblemError`."""
+    try:
+        return decode(payload, name=field_name)
+    except WireFieldError as exc:
+        raise ProblemError(exc.field, exc.detail) from None
+
+
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ProblemError(where, f"coefficient must be a number, got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ProblemError(where, f"coefficient must be finite, got {value!r}")
-    return v
+    """A finite JSON number (the shared coefficient rule), else a 400 naming ``where``."""
+    return _decoded(decode_json_number, value, where)
 
 
 def parse_legacy_qubo(
     qubo: Mapping[str, Any], *, field_name: str = "qubo"
 ) -> tuple[int, dict[tuple[int, ...], float], float]:
-    """Parse a comma-key dict into (inferred n, terms, constant).
+    """Parse a comma-key dict into (inferred n, terms, constant) within the local limits.
 
-    Keys are ascending or not, ``"i"`` and ``"i,i"`` both mean the linear term (x^2 = x), an
-    empty key is a constant (the seed could send one, §1.4). Permutations of one monomial add up.
+    The shared decoder reads it (``"i"`` and ``"i,i"`` are the linear term, keys in any order,
+    permutations add up, the seed's empty key is a constant, §1.4); this adds the size limits.
     """
-    terms: dict[tuple[int, ...], float] = {}
-    constant = 0.0
+    terms = _decoded(decode_legacy_qubo, qubo, field_name)
+    constant = terms.pop((), 0.0)
     top = -1
-    for key, value in qubo.items():
-        where = f"{field_name}[{key!r}]"
-        if not isinstance(key, str):
-            raise ProblemError(where, "keys must be strings of comma-joined indices")
-        v = _number(value, where)
-        if key == "":
-            constant += v
-            continue
-        if not _KEY_RE.fullmatch(key):
-            raise ProblemError(where, "malformed key: expected comma-joined non-negative indices")
-        idx = tuple(sorted({int(p) for p in key.split(",")}))
+    for idx in terms:
+        where = f"{field_name}[{','.join(map(str, idx))!r}]"
         if idx[-1] >= MAX_VARIABLES:
             raise ProblemTooLargeError(
                 where, f"index {idx[-1]} exceeds the local limit of {MAX_VARIABLES} variables"
@@ -237,62 +243,21 @@ def parse_legacy_qubo(
         if len(idx) > MAX_DEGREE:
             raise ProblemTooLargeError(where, f"degree {len(idx)} exceeds {MAX_DEGREE}")
         top = max(top, idx[-1])
-        terms[idx] = terms.get(idx, 0.0) + v
     if len(terms) > MAX_TERMS:
         raise ProblemTooLargeError(field_name, f"{len(terms)} terms exceed the limit {MAX_TERMS}")
     return top + 1, terms, constant
 
 
-_FACTORED_KEYS = {"_format", "n", "k", "F", "signs", "diag"}
-
-
-def _hex_floats(text: Any, count: int, where: str) -> np.ndarray:
-    if not isinstance(text, str):
-        raise ProblemError(where, "must be a hex string")
-    if len(text) != 16 * count:
-        raise ProblemError(where, f"hex length {len(text)} != 16 * {count}")
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError as exc:
-        raise ProblemError(where, "is not valid hex") from exc
-    arr = np.frombuffer(raw, dtype="<f8").astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ProblemError(where, "contains non-finite values")
-    return arr
-
-
 def decode_factored(envelope: Mapping[str, Any], *, field_name: str = "qubo") -> np.ndarray:
-    """Decode ``factored_v1`` to the symmetric matrix Q = F diag(signs) F^T + diag(d) (§1.5).
+    """Decode ``factored_v1`` to Q within the local limits (the shared decoder, §1.5).
 
-    Byte order is little-endian float64, row-major F (characterization.md §1.5).
+    ``n`` is bounded first: the decoded matrix takes 8 n^2 bytes, while the payload that
+    declares it takes only 16 n.
     """
-    extra = set(envelope) - _FACTORED_KEYS
-    if extra:
-        raise ProblemError(field_name, f"unknown factored_v1 keys: {sorted(extra)}")
-    missing = _FACTORED_KEYS - set(envelope)
-    if missing:
-        raise ProblemError(field_name, f"factored_v1 is missing {sorted(missing)}")
-    n, k = envelope["n"], envelope["k"]
-    for name, v in (("n", n), ("k", k)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ProblemError(f"{field_name}.{name}", "must be an integer")
-    if n < 1:
-        raise ProblemError(f"{field_name}.n", "must be >= 1")
-    if n > MAX_VARIABLES:
+    n = envelope.get("n")
+    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_VARIABLES:
         raise ProblemTooLargeError(f"{field_name}.n", f"{n} exceeds the limit {MAX_VARIABLES}")
-    if not 0 <= k <= n:
-        raise ProblemError(f"{field_name}.k", f"must be in [0, n={n}], got {k}")
-    signs = envelope["signs"]
-    if not isinstance(signs, list) or len(signs) != k:
-        raise ProblemError(f"{field_name}.signs", f"must be a list of k={k} values")
-    if any(isinstance(s, bool) or s not in (1, -1) for s in signs):
-        raise ProblemError(f"{field_name}.signs", "every sign must be 1.0 or -1.0")
-    F = _hex_floats(envelope["F"], n * k, f"{field_name}.F").reshape(n, k)
-    d = _hex_floats(envelope["diag"], n, f"{field_name}.diag")
-    Q = (F * np.asarray(signs, dtype=np.float64)) @ F.T
-    Q = 0.5 * (Q + Q.T)
-    Q[np.diag_indices(n)] += d
-    return Q
+    return _decoded(decode_factored_qubo, envelope, field_name)
 
 
 def terms_from_matrix(Q: np.ndarray) -> dict[tuple[int, ...], float]:
@@ -319,11 +284,9 @@ def parse_wire_qubo(
     """Parse either wire form into (inferred n, terms, constant, encoding name)."""
     if not isinstance(qubo, dict):
         raise ProblemError(field_name, "must be a JSON object")
-    if "_format" in qubo:
-        if qubo["_format"] != "factored_v1":
-            raise ProblemError(f"{field_name}._format", f"unknown format {qubo['_format']!r}")
+    if "_format" in qubo:  # its presence is what tells the two forms apart (§1.5)
         Q = decode_factored(qubo, field_name=field_name)
-        return Q.shape[0], terms_from_matrix(Q), 0.0, "factored_v1"
+        return Q.shape[0], terms_from_matrix(Q), 0.0, FACTORED_FORMAT
     n, terms, constant = parse_legacy_qubo(qubo, field_name=field_name)
     return n, terms, constant, "legacy"
 

@@ -458,6 +458,13 @@ class TestParsing:
                    "diag": "0" * 16}}, "qubo.signs"),
         ({"qubo": {"_format": "factored_v1", "n": 1, "k": 0, "F": "", "signs": [],
                    "diag": "0" * 16, "extra": 1}}, "qubo"),
+        ({"qubo": {"_format": "factored_v2", "n": 1, "k": 0, "F": "", "signs": [],
+                   "diag": "0" * 16}}, "qubo._format"),
+        ({"qubo": {"_format": "factored_v1", "n": 5000, "k": 0, "F": "", "signs": [],
+                   "diag": "0" * 16 * 5000}}, "qubo.n"),
+        ({"qubo": {"5000,0": 1.0}}, "qubo['0,5000']"),
+        ({"qubo": {"0": 1.0}, "options": {"analysis": {"gamma": True}}},
+         "options.analysis.gamma"),
         ({"qubo": {"0": 1.0}, "surprise": 1}, "body"),
     ])
     def test_bad_submissions_name_the_field(self, body, field):
