@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from pennylane.measurements import (
 )
 from pennylane.tape import QuantumScript
 from pennylane.transforms import (
+    broadcast_expand,
     defer_measurements,
     diagonalize_measurements,
     split_non_commuting,
@@ -52,7 +53,7 @@ from pennylane.wires import Wires
 
 from .compile.batching import OBSERVABLES_SHARE, JobPlan, plan_batch
 from .compile.observables import MAX_ANALYTIC_PROBS_WIRES, basis_letters, pauli_sentence
-from .results import assemble_results
+from .results import assemble_jacobians, assemble_results
 
 #: Simulation methods -> maestro's integer ``simulation_type`` codes (qoro-api.md §2.13).
 SIMULATION_METHODS: dict[str, int] = {
@@ -391,13 +392,21 @@ class QoroDevice(Device):
     draws (seeded from ``seed``). For independent shots this is exactly a random partition of the
     shot record, so bins are independent samples, as separate runs would be.
 
-    **Batched inputs behind trainable layers** (``qml.qnn.TorchLayer`` after a
-    ``torch.nn.Linear``): PennyLane's parameter-shift cannot differentiate a broadcast
-    parameter (PennyLane issue #4462). Split the batch first; the device still sends each
-    forward/gradient batch as one job::
+    **Device derivatives** (``diff_method="device"``; ``"best"`` picks them for analytic
+    circuits). The device computes parameter-shift derivatives itself: a training step's
+    forward rows and, per trainable gate parameter, the rows of its shift rule (two for
+    RX/RY/RZ/PhaseShift/U2/U3/ControlledPhaseShift, four for CRX/CRY/CRZ; untouched
+    placeholders get none) are rows of the SAME template in ONE job. Derivatives of expval,
+    var and probs, analytic or with shots (shot vectors: one Jacobian per bin). By default
+    ``grad_on_execution=True``: the forward call already computes the Jacobian, so
+    ``qml.grad`` / ``loss.backward()`` costs one job; a forward-only call with trainable
+    parameters therefore carries the shift rows too (pass ``grad_on_execution=False`` to run
+    forward and derivative jobs separately). Broadcast tapes are expanded for device
+    derivatives (elements stay rows of one job), so batched inputs behind trainable layers
+    (``torch.nn.Linear`` -> ``qml.qnn.TorchLayer``) train without the ``broadcast_expand``
+    wrapper PennyLane's parameter-shift transform needs (PennyLane issue #4462)::
 
-        @qml.transforms.broadcast_expand
-        @qml.qnode(dev, interface="torch", diff_method="parameter-shift")
+        @qml.qnode(dev, interface="torch", diff_method="device")
         def circuit(inputs, weights): ...
 
     >>> dev = qml.device("qoro.maestro", wires=2, url="local")
@@ -535,6 +544,12 @@ class QoroDevice(Device):
         # there is no mid-circuit reset in the job dialect, so none are recycled.
         program.add_transform(device_resolve_dynamic_wires, wires=self.wires, allow_resets=False)
         program.add_transform(validate_device_wires, self.wires, name=self.name)
+        if config.gradient_method == "device":
+            # Device derivatives are per tape parameter; a broadcast parameter (batched inputs
+            # behind a trainable layer) must be one parameter per element. The elements share
+            # one template, so they stay rows of the same job; this transform's stacking runs
+            # outside the ML boundary, where the framework differentiates it.
+            program.add_transform(broadcast_expand)
         return program
 
     # ---- execution ------------------------------------------------------------------------
@@ -547,7 +562,91 @@ class QoroDevice(Device):
                 target) -- raised before any job is submitted.
             pennylane_qoro.client.errors.QoroError: service errors, unwrapped.
         """
-        circuits = tuple(circuits)
+        return self._run_batch(tuple(circuits), "execute")[0]
+
+    # ---- device derivatives -----------------------------------------------------------------
+
+    def supports_derivatives(
+        self, execution_config: ExecutionConfig | None = None, circuit: QuantumScript | None = None
+    ) -> bool:
+        """Whether the device computes first derivatives itself (``diff_method="device"``).
+
+        ``"device"``: any circuit whose measurements are expval / var / probs, analytic or with
+        shots, and whose observables have no trainable coefficients. ``"best"`` picks it only
+        where it is exact (analytic circuits); with shots ``"best"`` stays PennyLane's
+        parameter-shift transform (ask for ``"device"`` to get the one-job step with shots).
+        """
+        config = execution_config or ExecutionConfig()
+        if config.derivative_order != 1 or config.gradient_method not in ("device", "best"):
+            return False
+        if circuit is None:
+            return True
+        if config.gradient_method == "best" and circuit.shots:
+            return False
+        return _device_differentiable(circuit)
+
+    def setup_execution_config(
+        self, config: ExecutionConfig | None = None, circuit: QuantumScript | None = None
+    ) -> ExecutionConfig:
+        """Resolve ``"best"`` and, for device derivatives, ask PennyLane to use them.
+
+        With ``gradient_method="device"`` this sets ``use_device_gradient=True`` (without it
+        PennyLane calls the method name as a transform) and, unless the QNode chose otherwise,
+        ``grad_on_execution=True``: the forward rows and every parameter-shift row then travel
+        in ONE job, and the backward pass reuses the cached Jacobian.
+        """
+        config = config or ExecutionConfig()
+        keep_best = False
+        if config.gradient_method == "best":
+            # Resolved here, with the circuit: the base class would turn "best" into "device"
+            # from supports_derivatives(config) alone, i.e. also for circuits with shots.
+            keep_best = not self.supports_derivatives(config, circuit)
+            config = replace(config, gradient_method=None if keep_best else "device")
+        config = super().setup_execution_config(config, circuit)
+        if keep_best:
+            config = replace(config, gradient_method="best")
+        if config.gradient_method == "device":
+            on_execution = config.grad_on_execution
+            config = replace(
+                config,
+                use_device_gradient=True,
+                grad_on_execution=True if on_execution is None else bool(on_execution),
+            )
+        return config
+
+    def compute_derivatives(self, circuits, execution_config: ExecutionConfig | None = None):
+        """Parameter-shift Jacobians of a batch, computed in one job (forward + shifted rows).
+
+        Returns:
+            tuple: one Jacobian per tape, nested like ``qml.gradients.param_shift``'s.
+
+        Raises:
+            DeviceError: a trainable parameter is broadcast (the device preprocessing expands
+                broadcasts for device derivatives), belongs to an observable, or a measurement
+                has no derivative.
+        """
+        return self._run_batch(tuple(circuits), "derivatives")[1]
+
+    def execute_and_compute_derivatives(
+        self, circuits, execution_config: ExecutionConfig | None = None
+    ):
+        """Results and parameter-shift Jacobians of a batch from ONE job.
+
+        Every tape contributes its forward rows and, per trainable parameter, the rows of its
+        shift rule (two for RX/RY/RZ/PhaseShift/U2/U3/ControlledPhaseShift, four for
+        CRX/CRY/CRZ), all rows of the tape's template.
+        """
+        return self._run_batch(tuple(circuits), "execute_and_derivatives")
+
+    # ---- one batch, one plan ----------------------------------------------------------------
+
+    def _run_batch(self, circuits: tuple, mode: str):
+        """Plan, run and assemble one batch; ``mode`` is ``"execute"``, ``"derivatives"`` or
+        ``"execute_and_derivatives"``. Returns ``(results, jacobians)`` (``None`` for what the
+        mode does not compute)."""
+        derivatives = mode != "execute"
+        if derivatives:
+            _check_derivative_tapes(circuits)
         wire_order = (
             self.wires if self.wires is not None else Wires.all_wires([c.wires for c in circuits])
         )
@@ -557,11 +656,12 @@ class QoroDevice(Device):
             wire_order,
             observables_budget=int(_max_payload() * OBSERVABLES_SHARE),
             observables_size=_observables_size,
+            derivatives=derivatives,
         )
         job_ids: list[str] = []
         ran: list[JobPlan] = []
         failed: str | None = None
-        results = None
+        results = jacobians = None
         try:
             raw = []
             for job in plan.jobs:
@@ -569,13 +669,16 @@ class QoroDevice(Device):
                 job_ids.append(result.job_id)
                 ran.append(job)
                 raw.append(result.results)
-            results = assemble_results(plan, raw, self._rng)
+            if mode != "derivatives":
+                results = assemble_results(plan, raw, self._rng)
+            if derivatives:
+                jacobians = assemble_jacobians(plan, raw, self._rng)
         except Exception as exc:
             failed = getattr(exc, "job_id", None)
             raise
         finally:
-            self._track(circuits, ran, job_ids, failed, results, plan.notes)
-        return results
+            self._track(mode, circuits, ran, job_ids, failed, results, plan.notes)
+        return results, jacobians
 
     def _check_target(self, circuits: Sequence[QuantumScript]) -> None:
         target = self.target
@@ -622,13 +725,19 @@ class QoroDevice(Device):
         )
         return self.client.run(spec, timeout=self._timeout)
 
-    def _track(self, circuits, ran, job_ids, failed, results, notes) -> None:
-        """Tracker update for one batch (style.md rule 11), also when the batch failed."""
+    def _track(self, mode, circuits, ran, job_ids, failed, results, notes) -> None:
+        """Tracker update for one batch (style.md rule 11), also when the batch failed.
+
+        The batch keys follow PennyLane's simulators: ``batches``/``executions`` for
+        ``execute``, ``derivative_batches``/``derivatives`` for ``compute_derivatives``, and
+        ``execute_and_derivative_batches``/``executions``/``derivatives`` for both at once.
+        """
         if not self.tracker.active:
             return
-        info: dict[str, Any] = {
-            "batches": 1,
-            "executions": len(circuits),
+        info: dict[str, Any] = dict(_TRACKER_BATCH_KEYS[mode])
+        for key in _TRACKER_TAPE_KEYS[mode]:
+            info[key] = len(circuits)
+        info |= {
             "jobs": len(job_ids) + bool(failed),  # submitted, including one that failed
             "circuits": sum(j.n_circuits for j in ran),
             "qoro_job_ids": list(job_ids),
@@ -646,6 +755,50 @@ class QoroDevice(Device):
             info["resources"] = [c.specs["resources"] for c in circuits]
         self.tracker.update(**info)
         self.tracker.record()
+
+
+_TRACKER_BATCH_KEYS = {
+    "execute": {"batches": 1},
+    "derivatives": {"derivative_batches": 1},
+    "execute_and_derivatives": {"execute_and_derivative_batches": 1},
+}
+_TRACKER_TAPE_KEYS = {
+    "execute": ("executions",),
+    "derivatives": ("derivatives",),
+    "execute_and_derivatives": ("executions", "derivatives"),
+}
+
+#: Measurements the device differentiates (their results are linear in, or the variance of,
+#: expectation values, so shift rules apply).
+_DIFFERENTIABLE_MPS = (ExpectationMP, VarianceMP, ProbabilityMP)
+
+
+def _device_differentiable(circuit: QuantumScript) -> bool:
+    """Whether ``diff_method="device"`` can differentiate ``circuit``: only expval, var and
+    probs, and no observable with trainable coefficients (a coefficient's derivative is no
+    parameter shift)."""
+    for mp in circuit.measurements:
+        if not isinstance(mp, _DIFFERENTIABLE_MPS):
+            return False
+        if mp.obs is not None and any(qml.math.requires_grad(d) for d in mp.obs.data):
+            return False
+    return True
+
+
+def _check_derivative_tapes(circuits: Sequence[QuantumScript]) -> None:
+    """Reject broadcast trainable parameters: their Jacobian is per element, which PennyLane's
+    derivative interface cannot express (the device's preprocessing expands broadcasts when
+    ``diff_method="device"``, so this only guards direct calls)."""
+    for tape in circuits:
+        if not tape.batch_size:
+            continue
+        params = tape.get_parameters(trainable_only=True)
+        if any(np.ndim(p) for p in params):
+            raise DeviceError(
+                "qoro.maestro cannot differentiate a broadcast trainable parameter directly; "
+                "run the tape through the device's preprocessing (which splits the broadcast, "
+                "one parameter row per element) or qml.transforms.broadcast_expand first."
+            )
 
 
 def _maestro_options(method, max_bond_dimension, singular_value_threshold) -> dict[str, Any]:

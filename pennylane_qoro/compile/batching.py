@@ -8,6 +8,10 @@ The plan answers "what does each job carry, and where is each tape's data in the
   (qoro-api.md §2.8 (b): the template path allows one group).
 * **Sampled tapes** go into ONE EXECUTE job: on the template path when they all have the same
   total shots (the job's ``shots``), else as bound circuits with ``shot_groups`` (§3.3).
+* **Device derivatives** (``derivatives=True``): each tape with trainable parameters also
+  contributes its parameter-shift rows (``gradients.shift_plan``) to the SAME template and job,
+  labelled ``"<tape>s<shift>"`` (``"<tape>s<shift>.<element>"`` when broadcast); the slot keeps
+  the plan that recombines them.
 * A second job appears only when the plan needs it: analytic and sampled tapes in one batch
   (two job types), or an observable group whose encoding would not fit the payload cap (the
   group is split into term chunks, one job each, all carrying the same rows).
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pennylane.measurements import Shots
 
+from .gradients import ShiftPlan, shift_plan
 from .observables import Recipe, recipe
 from .qasm import (
     bind,
@@ -78,6 +83,8 @@ class AnalyticSlot:
     labels: tuple[str, ...]
     recipes: tuple[Recipe, ...]
     broadcast: bool
+    shift: ShiftPlan | None = None  # device derivatives: how to recombine ``shift_labels``
+    shift_labels: tuple[str, ...] = ()  # shift-major, then broadcast element
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +95,8 @@ class SampledSlot:
     measurements: tuple
     shots: Shots
     broadcast: bool
+    shift: ShiftPlan | None = None  # device derivatives: how to recombine ``shift_labels``
+    shift_labels: tuple[str, ...] = ()  # shift-major, then broadcast element
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +120,20 @@ def _labels(index: int, batch_size: int | None) -> tuple[str, ...]:
     return tuple(f"{index}.{b}" for b in range(batch_size))
 
 
+def _shift_labels(index: int, n_shifts: int, batch_size: int | None) -> tuple[str, ...]:
+    if batch_size is None:
+        return tuple(f"{index}s{j}" for j in range(n_shifts))
+    return tuple(f"{index}s{j}.{b}" for j in range(n_shifts) for b in range(batch_size))
+
+
+def _tape_index(label: str) -> int:
+    """The tape position a row label starts with (``"3"``, ``"3.1"``, ``"3s4.1"`` -> 3)."""
+    end = 0
+    while end < len(label) and label[end].isdigit():
+        end += 1
+    return int(label[:end])
+
+
 def _needed_wires(tape, wire_index: dict) -> set[int]:
     """Qubits the sampled measurements read; all of them if one measures every wire."""
     needed: set[int] = set()
@@ -130,16 +153,31 @@ class _Grouper:
         self.groups: dict = {}  # structure -> [labels, rows, measured set]
         self.memo: dict = {}  # id(op) -> structure entry; the tapes keep the ops alive
 
-    def add(self, tape, index: int, measured: set[int]) -> tuple[tuple[str, ...], int | None]:
-        """Add a tape's rows; returns its row labels and batch size."""
+    def add(
+        self, tape, index: int, measured: set[int], derivatives: bool = False
+    ) -> tuple[tuple[str, ...], int | None, ShiftPlan | None, tuple[str, ...]]:
+        """Add a tape's rows (and, with ``derivatives``, its parameter-shift rows).
+
+        Returns:
+            tuple: forward row labels, batch size, shift plan (``None`` without
+            ``derivatives``) and shifted row labels.
+        """
         structure = tape_structure(tape.operations, self.wire_index, self.memo)
-        rows, batch = parameter_rows(tape.operations, count_parameters(structure))
+        n_columns = count_parameters(structure)
+        rows, batch = parameter_rows(tape.operations, n_columns)
         labels = _labels(index, batch)
         entry = self.groups.setdefault(structure, [[], [], set()])
         entry[0].extend(labels)
         entry[1].append(rows)
         entry[2].update(measured)
-        return labels, batch
+        shift, shift_labels = None, ()
+        if derivatives:
+            shift = shift_plan(tape, n_columns)
+            if shift.n_shifts:
+                shift_labels = _shift_labels(index, shift.n_shifts, batch)
+                entry[0].extend(shift_labels)
+                entry[1].append(shift.rows(rows))
+        return labels, batch, shift, shift_labels
 
     def templates(self) -> tuple[TemplateGroup, ...]:
         out = []
@@ -156,6 +194,7 @@ def plan_batch(
     *,
     observables_budget: int | None = None,
     observables_size: Callable[[Sequence[str]], int] | None = None,
+    derivatives: bool = False,
 ) -> BatchPlan:
     """Plan the fewest jobs that run a batch of preprocessed tapes.
 
@@ -168,12 +207,15 @@ def plan_batch(
             ``None`` means unlimited.
         observables_size (Callable | None): encoded size of a group of dense terms (the client's
             ``@gzs`` codec); required with ``observables_budget``.
+        derivatives (bool): also plan every tape's parameter-shift rows (device derivatives,
+            with respect to ``tape.trainable_params``) in the same jobs.
 
     Returns:
         BatchPlan: jobs and per-tape slots.
 
     Raises:
-        DeviceError: a measurement cannot be computed analytically (from :func:`recipe`).
+        DeviceError: a measurement cannot be computed analytically (from :func:`recipe`), or
+            (with ``derivatives``) a trainable parameter has no parameter-shift rule.
     """
     wire_order = tuple(wire_order)
     wire_index = {w: i for i, w in enumerate(wire_order)}
@@ -185,18 +227,27 @@ def plan_batch(
     sampled_tapes = []
     for i, tape in enumerate(tapes):
         if tape.shots:
-            labels, batch = sampled.add(tape, i, _needed_wires(tape, wire_index))
-            sampled_tapes.append((tape, labels))
+            labels, batch, shift, shift_labels = sampled.add(
+                tape, i, _needed_wires(tape, wire_index), derivatives
+            )
+            sampled_tapes.append((tape, labels + shift_labels))
             slots.append(
-                SampledSlot(labels, tuple(tape.measurements), tape.shots, batch is not None)
+                SampledSlot(
+                    labels,
+                    tuple(tape.measurements),
+                    tape.shots,
+                    batch is not None,
+                    shift,
+                    shift_labels,
+                )
             )
             continue
-        labels, batch = analytic.add(tape, i, set())
+        labels, batch, shift, shift_labels = analytic.add(tape, i, set(), derivatives)
         broadcast = batch is not None
         recipes = tuple(_cached_recipe(mp, wire_order, recipe_cache) for mp in tape.measurements)
         for rec in recipes:
             terms.update(dict.fromkeys(rec.terms))
-        slots.append(AnalyticSlot(labels, recipes, broadcast))
+        slots.append(AnalyticSlot(labels, recipes, broadcast, shift, shift_labels))
 
     jobs: list[JobPlan] = []
     notes: list[str] = []
@@ -243,8 +294,9 @@ def _sampling_job(sampled: _Grouper, sampled_tapes: list) -> JobPlan:
     for tmpl in templates:
         for label, row in zip(tmpl.labels, tmpl.values, strict=True):
             circuits.append((label, bind(tmpl.qasm, tmpl.parameter_names, row.tolist())))
-    # Order circuits by tape position so equal neighbouring shot counts merge into one range.
-    circuits.sort(key=lambda c: [int(x) for x in c[0].split(".")])
+    # Order circuits by tape position so equal neighbouring shot counts merge into one range
+    # (a stable sort: each tape's forward and shifted rows keep their order).
+    circuits.sort(key=lambda c: _tape_index(c[0]))
     return JobPlan(
         "EXECUTE",
         circuits=tuple(circuits),

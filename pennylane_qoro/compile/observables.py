@@ -66,6 +66,40 @@ class Recipe:
             return np.float64(mean)
         return np.float64(max(probs @ self.eigvals**2 - mean**2, 0.0))
 
+    def linear(self, values: np.ndarray) -> np.ndarray:
+        """The linear statistic ``matrix @ values`` that parameter-shift rules combine."""
+        return self.matrix @ values
+
+    def derivative(self, dy: np.ndarray, y0: np.ndarray) -> np.floating | np.ndarray:
+        """The measurement's derivative from the derivative ``dy`` of :meth:`linear` and its
+        value ``y0`` at the unshifted parameters (see :func:`finish_derivative`)."""
+        return finish_derivative(self.kind, dy, y0, self.eigvals)
+
+
+def finish_derivative(kind: str, dy, y0, eigvals: np.ndarray | None = None):
+    """Chain rule from a linear statistic's derivative to a measurement's derivative.
+
+    The statistic ``y`` is linear in the state's expectation values, so a parameter-shift rule
+    gives ``dy`` exactly; ``kind`` says how the result depends on ``y``:
+
+    * ``"expval"``: ``y[0]``; ``"var"``: ``y[1] - y[0]**2`` (``y`` = first two moments);
+    * ``"probs"``: ``y`` itself;
+    * ``"eig_expval"`` / ``"eig_var"``: moments of ``eigvals`` under the probabilities ``y``.
+
+    >>> float(finish_derivative("var", np.array([0.5, 0.0]), np.array([0.2, 1.0])))
+    -0.2
+    """
+    if kind == "expval":
+        return np.float64(dy[0])
+    if kind == "var":
+        return np.float64(dy[1] - 2.0 * y0[0] * dy[0])
+    if kind == "probs":
+        return np.asarray(dy, dtype=np.float64)
+    mean, dmean = y0 @ eigvals, dy @ eigvals
+    if kind == "eig_expval":
+        return np.float64(dmean)
+    return np.float64(dy @ eigvals**2 - 2.0 * mean * dmean)
+
 
 def _clean_probs(y: np.ndarray) -> np.ndarray:
     """Remove round-off: probabilities are >= 0 and sum to 1."""

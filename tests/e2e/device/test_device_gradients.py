@@ -51,8 +51,9 @@ def test_parameter_shift_matches_default_qubit(interface, make_device):
         np.testing.assert_allclose(a, b, atol=TOL)
 
 
-def test_best_resolves_to_parameter_shift(make_device):
-    """Test diff_method="best" works (the device has no own derivatives: param-shift)."""
+def test_best_matches_default_qubit(make_device):
+    """Test diff_method="best" (device derivatives for this analytic circuit) gives
+    default.qubit's gradient."""
 
     def cost(x, w):
         qml.RX(x[0], 0)
@@ -70,8 +71,10 @@ def test_best_resolves_to_parameter_shift(make_device):
 def test_torch_layer_training_loss_falls(make_device):
     """Test a hybrid torch model trains: the loss falls over a few epochs.
 
-    Batched inputs behind a trainable layer are split with ``broadcast_expand`` before the
-    gradient transform (PennyLane #4462, pennylane-device-notes.md §9).
+    With PennyLane's parameter-shift transform, batched inputs behind a trainable layer are
+    split with ``broadcast_expand`` before the transform (PennyLane #4462,
+    pennylane-device-notes.md §9); diff_method="device" needs no wrapper
+    (test_device_gradients_device.py).
     """
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
