@@ -7,6 +7,11 @@ Analytic mode runs with ``--skip-ops``: the only tests that fail without it ask 
 ``qml.state()`` (``test_BasisRotation``, ``test_FlipSign``, ``test_MottonenStatePreparation_state``,
 ``test_custom_state_measurement``), which no Qoro service can return; the device raises a
 ``DeviceError`` naming that, and ``--skip-ops`` turns exactly such errors into xfails.
+
+The sampled run uses 100000 shots: the suite's Hermitian tests compare a 10000-shot estimate of
+an observable with eigenvalues near 10 against a fixed ``atol=0.05``, which default.qubit itself
+misses for some seeds (seeds 1, 3 and 4 fail there with ``--shots 10000``). At 100000 shots the
+same tolerance is about five standard errors.
 """
 
 from __future__ import annotations
@@ -49,11 +54,11 @@ def _summary(output: str) -> dict[str, int]:
 
 @pytest.mark.parametrize(
     "mode",
-    [("--shots", "10000"), ("--skip-ops",)],
-    ids=["shots-10000", "analytic"],
+    [("--shots", "100000"), ("--skip-ops",)],
+    ids=["shots-100000", "analytic"],
 )
 def test_pennylane_device_suite_passes(mode, tmp_path):
-    """No failure in PennyLane's device suite, analytic and with 10000 shots."""
+    """No failure in PennyLane's device suite, analytic and with shots."""
     rc, out = _run_suite(*mode, tmp_path=tmp_path)
     counts = _summary(out)
     assert counts.get("failed", 0) == 0, out[-5000:]
