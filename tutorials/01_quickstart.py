@@ -24,7 +24,8 @@
 # 1. creates the device (no account needed),
 # 2. samples a Bell state,
 # 3. computes an expectation value and its parameter-shift gradient,
-# 4. uses `qml.Tracker` to see that a whole gradient travels as **one** Qoro job,
+# 4. uses `qml.Tracker` to count the Qoro jobs a gradient costs (**one** with
+#    `diff_method="device"`),
 # 5. shows how to switch to the Qoro cloud.
 #
 # Run it as a script (`python tutorials/01_quickstart.py`) or open it as a notebook
@@ -32,36 +33,15 @@
 # `tutorials/figures/`.
 
 # %%
-import os
-import sys
-from pathlib import Path
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # running as a script: draw to files only
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pennylane as qml
+from _figures import plt, save  # tutorials/_figures.py: backend, folder
 from pennylane import numpy as pnp
 
 import pennylane_qoro
 
 SHOTS = 1000
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-FIGURES = Path(os.environ.get("QORO_TUTORIAL_FIGURES") or HERE / "figures")
-FIGURES.mkdir(parents=True, exist_ok=True)
-
-
-def save(fig, name):
-    """Write ``fig`` to ``FIGURES/name``; show it in a notebook, close it in a script."""
-    path = FIGURES / name
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    print(f"figure saved: {path}")
-    if "ipykernel" in sys.modules:
-        plt.show()
-    else:
-        plt.close(fig)
 
 
 print(f"pennylane-qoro {pennylane_qoro.__version__}, PennyLane {qml.__version__}")
@@ -144,10 +124,10 @@ print(f"<Z1> at theta={theta.tolist()}: {float(value):.6f} (exact {float(exact_v
 # ## 4. One job per gradient
 #
 # `qml.Tracker` records every call PennyLane makes to the device and the Qoro jobs it cost.
-# With the default `diff_method="best"`, analytic circuits on `qoro.maestro` are
-# differentiated by the device itself: the forward circuit and the 4 shifted circuits travel
-# in **one** job, as one circuit *template* with named parameters plus one row of values per
-# circuit.
+# With `diff_method="device"` the device applies the parameter-shift rule itself and computes
+# the gradient together with the value: the forward circuit and the 4 shifted circuits
+# travel in **one** job, as one circuit *template* with named parameters plus one row of
+# values per circuit. One job per gradient step is what you want in a training loop.
 
 # %%
 def show(tracker):
@@ -157,16 +137,39 @@ def show(tracker):
         print(f"  device call {i}: {n_circuits} circuit(s) -> {n_jobs} job(s)")
 
 
+circuit_device = qml.QNode(circuit.func, dev, diff_method="device")
 with qml.Tracker(dev) as tracker:
-    gradient = qml.grad(circuit)(theta)
+    gradient = qml.grad(circuit_device)(theta)
 
 exact_gradient = [-np.sin(theta[0]) * np.cos(theta[1]), -np.cos(theta[0]) * np.sin(theta[1])]
 print(f"gradient (parameter-shift): {np.round(gradient, 6).tolist()}")
 print(f"gradient (exact):           {np.round(exact_gradient, 6).tolist()}")
-print(f"tracker, diff_method='best': {tracker.totals['jobs']} job(s), "
+print(f"tracker, diff_method='device': {tracker.totals['jobs']} job(s), "
       f"{tracker.totals['circuits']} circuit(s)")
 show(tracker)
 print(f"Qoro job ids: {tracker.history['qoro_job_ids']}")
+
+# %% [markdown]
+# The default, `diff_method="best"`, also lets the device compute the gradient, but only
+# when one is asked for: the forward pass is a job of one circuit, and the gradient one more
+# job (the forward and the 4 shifted circuits). A gradient step costs two jobs, and in
+# exchange a plain call such as `circuit(theta)` never pays for shifted circuits. With
+# `diff_method="device"` every call with trainable parameters computes the gradient in
+# advance, also when nobody asks for it. On the Qoro cloud every circuit costs credits, so
+# pick `"device"` for training loops and keep the default for evaluation.
+
+# %%
+with qml.Tracker(dev) as tracker:
+    gradient_best = qml.grad(circuit)(theta)
+print(f"tracker, diff_method='best' (the default): {tracker.totals['jobs']} job(s), "
+      f"{tracker.totals['circuits']} circuit(s), same gradient: "
+      f"{bool(np.allclose(gradient_best, gradient))}")
+show(tracker)
+for name, qnode in (("best", circuit), ("device", circuit_device)):
+    with qml.Tracker(dev) as tracker:
+        qnode(theta)
+    print(f"a plain call, diff_method='{name}': {tracker.totals['circuits']} circuit(s) in "
+          f"{tracker.totals['jobs']} job(s)")
 
 # %% [markdown]
 # If you ask for PennyLane's own parameter-shift transform instead, PennyLane builds the

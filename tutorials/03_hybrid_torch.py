@@ -22,40 +22,18 @@
 # `QORO_TUTORIAL_FAST=1` trains on fewer points for fewer epochs.
 
 # %%
-import os
-import sys
-from pathlib import Path
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # running as a script: draw to files only
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pennylane as qml
 import torch
+from _figures import FAST, plt, save  # tutorials/_figures.py: backend, folder
 
-FAST = os.environ.get("QORO_TUTORIAL_FAST") == "1"
 N_TRAIN, N_TEST = (40, 40) if FAST else (100, 60)
 EPOCHS = 3 if FAST else 12
 BATCH_SIZE = 10 if FAST else 20
 GRID = 12 if FAST else 30  # decision-boundary grid: GRID x GRID points
 N_QUBITS, N_LAYERS = 2, 2
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-FIGURES = Path(os.environ.get("QORO_TUTORIAL_FIGURES") or HERE / "figures")
-FIGURES.mkdir(parents=True, exist_ok=True)
 torch.manual_seed(0)
-
-
-def save(fig, name):
-    """Write ``fig`` to ``FIGURES/name``; show it in a notebook, close it in a script."""
-    path = FIGURES / name
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    print(f"figure saved: {path}")
-    if "ipykernel" in sys.modules:
-        plt.show()
-    else:
-        plt.close(fig)
 
 
 # %% [markdown]

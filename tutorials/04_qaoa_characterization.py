@@ -28,40 +28,18 @@
 # `QORO_TUTORIAL_FAST=1` uses a coarser grid and fewer optimisation steps.
 
 # %%
-import os
-import sys
-from pathlib import Path
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # running as a script: draw to files only
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pennylane as qml
+from _figures import FAST, plt, save  # tutorials/_figures.py: backend, folder
 from pennylane import numpy as pnp
 
 from pennylane_qoro import characterize
 
-FAST = os.environ.get("QORO_TUTORIAL_FAST") == "1"
 GRID = 12 if FAST else 40  # landscape grid: GRID x GRID (gamma, beta) points
 STEPS = 10 if FAST else 30  # p=2 optimisation steps
 SHOTS = 2000
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-FIGURES = Path(os.environ.get("QORO_TUTORIAL_FIGURES") or HERE / "figures")
-FIGURES.mkdir(parents=True, exist_ok=True)
-
-
-def save(fig, name):
-    """Write ``fig`` to ``FIGURES/name``; show it in a notebook, close it in a script."""
-    path = FIGURES / name
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    print(f"figure saved: {path}")
-    if "ipykernel" in sys.modules:
-        plt.show()
-    else:
-        plt.close(fig)
 
 
 # %% [markdown]

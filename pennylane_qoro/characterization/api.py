@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
@@ -30,7 +29,7 @@ from ..client import (
     ServerError,
     find_api_key,
 )
-from ..client.config import ENV_API_URL
+from ..client.config import find_api_url
 from ..client.errors import InsufficientCreditsError, JobCancelledError, JobTimedOutError
 from .errors import CharacterizationFailedError, CharacterizationSubmitError, ProblemTooLargeError
 from .options import build_options
@@ -58,10 +57,11 @@ def _resolve_client(client: QoroClient | None, url: str | None,
     global _warned_local
     if client is not None:
         return client
+    if url is None:
+        url = find_api_url()  # argument, .env, environment: the key's lookup order
     if url == "local":
         return _local_client()
-    if url is None and api_key is None and not os.environ.get(ENV_API_URL) \
-            and find_api_key() is None:
+    if url is None and api_key is None and find_api_key() is None:
         if not _warned_local:
             warnings.warn("no Qoro API key found: characterizing on the embedded local service "
                           "(free, offline, method local-v1). Pass api_key=... or set "
@@ -87,6 +87,21 @@ def characterize(
     timeout: float | None = None,
 ) -> CharacterizationResult:
     """Characterize a QUBO/HUBO (hardness, QAOA p=1 landscape, recommendations).
+
+    Where it runs: on ``client`` if given, else on ``url``/``api_key``. Each is looked up like
+    the device's: the argument, then ``QORO_API_URL`` / ``QORO_API_KEY`` in the nearest
+    ``.env`` file, then in the environment. With a key and no URL: the Qoro cloud. With
+    neither anywhere (or ``url="local"``): the embedded local service of this process
+    (``pennylane_qoro.local.start()``, free and offline, method ``local-v1``), with a
+    one-time warning.
+
+    The result's main accessors: ``result.difficulty`` and ``result.hardness_score`` (preset
+    ``"deep"``), ``result.best_energy``, ``result.best_parameters`` and
+    ``result.qaoa_initial_params(layers=...)`` (starting angles for QAOA),
+    ``result.approximation_ratio``, ``result.recommendations`` (list of ``level``/``metric``/
+    ``text`` items), ``result.summary()`` / ``print(result)``, ``result.html()`` (the
+    service's report) and ``result.to_dict()``; ``result.job_id`` fetches it again for free
+    with ``characterize(job_id=...)``.
 
     Args:
         problem: a square QUBO matrix, a ``{(i, j): w}`` QUBO or HUBO dict, a wire dict, or a

@@ -8,7 +8,14 @@ objects and reads :class:`JobResult` objects; the local service imports only ``w
 
 from __future__ import annotations
 
-from .config import DEFAULT_URL, ApiKey, find_api_key, resolve_api_key, resolve_url
+from .config import (
+    DEFAULT_URL,
+    ApiKey,
+    find_api_key,
+    find_api_url,
+    resolve_api_key,
+    resolve_url,
+)
 from .errors import (
     AmbiguousSubmissionError,
     AuthenticationError,
@@ -23,6 +30,7 @@ from .errors import (
     NotFoundError,
     PayloadError,
     PayloadTooLargeError,
+    PaymentRequiredError,
     QoroConnectionError,
     QoroError,
     QoroHTTPError,
@@ -57,6 +65,7 @@ __all__ = [
     "NotFoundError",
     "PayloadError",
     "PayloadTooLargeError",
+    "PaymentRequiredError",
     "QoroClient",
     "QoroConnectionError",
     "QoroError",
@@ -67,6 +76,7 @@ __all__ = [
     "ValidationError",
     "WireDecodeError",
     "find_api_key",
+    "find_api_url",
     "resolve_api_key",
     "resolve_url",
 ]

@@ -1,9 +1,12 @@
 """Where the client talks to and with which key: base URL and API key resolution.
 
-This module owns the lookup order of ``qoro-api.md`` §1.1-§1.2 (argument, then ``.env`` via
-python-dotenv's ``find_dotenv(usecwd=True)``, then the environment), the plain-http rule
-(``http://`` only for loopback hosts) and :class:`ApiKey`, the wrapper that keeps the key out of
-reprs, logs and messages.
+This module owns the lookup order of ``qoro-api.md`` §1.1-§1.2, the same for the URL
+(``QORO_API_URL``) and the key (``QORO_API_KEY``): the argument, then the nearest ``.env`` file
+(python-dotenv's ``find_dotenv(usecwd=True)``: the working directory, then its parents), then the
+environment. A ``.env`` file that names the variable at all shadows the environment, so a URL and
+a key written together in one ``.env`` are used together (unless an argument overrides one). It
+also owns the plain-http rule (``http://`` only for loopback hosts) and :class:`ApiKey`, the
+wrapper that keeps the key out of reprs, logs and messages.
 
 It imports the standard library, python-dotenv and ``client.errors`` only.
 """
@@ -25,6 +28,7 @@ __all__ = [
     "ENV_API_URL",
     "ApiKey",
     "find_api_key",
+    "find_api_url",
     "is_loopback",
     "resolve_api_key",
     "resolve_url",
@@ -79,7 +83,8 @@ class ApiKey:
 
 
 def resolve_url(url: str | None = None) -> str:
-    """The service base URL: ``url``, else ``$QORO_API_URL``, else the Qoro cloud (§1.1).
+    """The service base URL: ``url``, else ``QORO_API_URL`` from ``.env``, else from the
+    environment, else the Qoro cloud (§1.1; the key's lookup order, :func:`find_api_url`).
 
     A trailing slash is stripped. ``http://`` is refused unless the host is loopback
     (``127.0.0.0/8``, ``::1`` or ``localhost``), so a key never crosses a network in clear.
@@ -91,16 +96,15 @@ def resolve_url(url: str | None = None) -> str:
         str: the normalised base URL, without a trailing slash.
 
     Raises:
-        ConfigurationError: not an http(s) URL, no host, credentials in the URL, or plain http
-            to a non-loopback host.
+        ConfigurationError: not an http(s) URL, no host, credentials in the URL, plain http
+            to a non-loopback host, or a ``.env`` entry ``QORO_API_URL`` without a value.
 
     >>> resolve_url("http://127.0.0.1:8000/api/")
     'http://127.0.0.1:8000/api'
     """
     source = "url argument"
     if url is None:
-        url = os.environ.get(ENV_API_URL) or None
-        source = f"${ENV_API_URL}" if url else "default"
+        url, source = _find_url() or (None, "default")
     value = (url or DEFAULT_URL).strip().rstrip("/")
     try:
         parts = urlsplit(value)
@@ -151,13 +155,45 @@ class _DotenvHit:
     value: str | None
 
 
-def _dotenv_lookup() -> _DotenvHit | None:
-    """``QORO_API_KEY`` in the nearest ``.env`` (cwd, then parents), or None if no file."""
+def _dotenv_lookup(name: str = ENV_API_KEY) -> _DotenvHit | None:
+    """``name`` in the nearest ``.env`` (cwd, then parents), or None if there is no file."""
     path = find_dotenv(usecwd=True)
     if not path:
         return None
     values = dotenv_values(path)
-    return _DotenvHit(path, ENV_API_KEY in values, values.get(ENV_API_KEY))
+    return _DotenvHit(path, name in values, values.get(name))
+
+
+def _find_url() -> tuple[str, str] | None:
+    """``(url, source)`` of ``QORO_API_URL`` from ``.env`` or the environment, else None."""
+    hit = _dotenv_lookup(ENV_API_URL)
+    if hit is not None and hit.present:
+        if not hit.value or not hit.value.strip():
+            raise ConfigurationError(
+                f"{ENV_API_URL} in {hit.path} has no value; the .env file takes precedence "
+                "over the environment, so give it a value or remove the line"
+            )
+        return hit.value.strip(), f"{ENV_API_URL} in .env file {hit.path}"
+    env = os.environ.get(ENV_API_URL)
+    if env and env.strip():
+        return env.strip(), f"${ENV_API_URL}"
+    return None
+
+
+def find_api_url() -> str | None:
+    """``QORO_API_URL`` from ``.env`` or the environment, or None if neither has one (§1.1).
+
+    The same lookup as :func:`find_api_key`: the nearest ``.env`` file wins over the
+    environment (when it mentions ``QORO_API_URL`` at all, the environment is not consulted),
+    so a local service's URL and token written together in ``.env`` are used together. The
+    value is returned as written (``"local"`` means the embedded service to the device);
+    :func:`resolve_url` validates it.
+
+    Raises:
+        ConfigurationError: the ``.env`` file has ``QORO_API_URL`` without a value.
+    """
+    found = _find_url()
+    return found[0] if found else None
 
 
 def find_api_key() -> ApiKey | None:

@@ -12,6 +12,7 @@
     ├── QoroHTTPError                 the service answered >= 400
     │   ├── ValidationError           400 / 422
     │   ├── AuthenticationError       401 / 403
+    │   ├── PaymentRequiredError      402 (the balance cannot pay for the job)
     │   ├── NotFoundError             404
     │   ├── ConflictError             409
     │   ├── PayloadTooLargeError      413
@@ -121,6 +122,11 @@ class AuthenticationError(QoroHTTPError):
     """401 / 403: the API key is missing, wrong, deactivated, or lacks access."""
 
 
+class PaymentRequiredError(QoroHTTPError):
+    """402: the account's balance cannot pay for the job (the local service also marks the
+    job FAILED with the same message). Top up the credits, or run on the local service."""
+
+
 class NotFoundError(QoroHTTPError):
     """404: no such job (or not one of yours), or no such resource."""
 
@@ -175,6 +181,7 @@ class DeadlineExceededError(JobError):
 _BY_STATUS: dict[int, type[QoroHTTPError]] = {
     400: ValidationError,
     401: AuthenticationError,
+    402: PaymentRequiredError,
     403: AuthenticationError,
     404: NotFoundError,
     409: ConflictError,

@@ -7,13 +7,24 @@ This module owns everything ``qoro-api.md`` §1 says about the wire below the en
 * retries as data (§1.6): GET and DELETE go through a session whose ``HTTPAdapter`` carries a
   urllib3 ``Retry`` (502/503/504, connection and read errors, exponential backoff,
   ``Retry-After`` honoured and capped); every POST goes through a second session whose adapter
-  has ``Retry(total=0)``, so ``job/init/``, ``add_circuits/``, ``cancel/`` and
-  ``submit_qubo/`` are never re-sent;
+  has ``Retry(total=0)``, so ``cancel/``, ``submit_qubo/`` and ``execution_config/`` are never
+  re-sent;
+* idempotent submission (§1.6, §8 item 10): ``job/init/`` and each ``add_circuits/`` chunk
+  carry an ``Idempotency-Key`` header (uuid4, one per logical request, the same on every
+  re-send). Only a service whose ping answered ``"idempotency": true`` has them re-sent, by a
+  third session whose urllib3 ``Retry`` allows POST (the same statuses, backoff and
+  ``Retry-After`` rules as GET, 429 included). Whether the service supports it is learned from
+  one ping per transport, asked lazily the first time a keyed POST fails (a healthy submission
+  costs no extra request) and cached; any other ping the caller makes also fills the cache.
+  Against any other service (the cloud ignores the header) the first failure is final and an
+  unanswered POST raises :class:`AmbiguousSubmissionError`;
 * request bodies serialized once by ``wire.json_body`` and sent as bytes, so the size the
   planner measured is the size sent (§1.4, §3.2);
 * mapping every status >= 400 to the typed error of ``client.errors`` with the server's own
   message (§1.7), and every ``requests`` exception to :class:`QoroConnectionError`. This is
-  the only module that catches ``requests`` exceptions.
+  the only module that catches ``requests`` exceptions;
+* masking the key in every message built from server or transport text (:func:`redact_key`:
+  keys of 8+ characters wherever they occur, shorter ones where they stand alone).
 
 It imports the standard library, requests/urllib3 and ``client.config``/``errors``/``wire``;
 never PennyLane.
@@ -22,10 +33,13 @@ never PennyLane.
 from __future__ import annotations
 
 import email.utils
+import gzip
 import json
 import logging
 import platform
+import re
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -41,12 +55,22 @@ from .config import ApiKey
 from .errors import (
     AmbiguousSubmissionError,
     QoroConnectionError,
+    QoroError,
     QoroHTTPError,
+    RateLimitedError,
     http_error_class,
 )
 from .wire import json_body
 
-__all__ = ["RETRY_STATUSES", "ClientStats", "Transport", "user_agent"]
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "MIN_MASKED_KEY_LENGTH",
+    "RETRY_STATUSES",
+    "ClientStats",
+    "Transport",
+    "redact_key",
+    "user_agent",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +79,19 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_METHODS = frozenset({"GET", "DELETE"})
 MAX_RETRY_AFTER = 30.0
 """Longest ``Retry-After`` the adapter sleeps for; a longer one surfaces as the error."""
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Request compression, for services that accept it (Transport.gzip_requests): smaller bodies
+# gain nothing, and level 6 is zlib's speed/size balance (a 370 kB gradient upload -> 8 kB).
+GZIP_MIN_BYTES = 4096
+GZIP_LEVEL = 6
+"""Header naming one logical POST; a service that advertises it applies the POST once."""
+PING_TIMEOUT = 10.0  # §1.5
 _MESSAGE_LIMIT = 500  # characters of a non-JSON error body kept in a message (§1.7)
+MIN_MASKED_KEY_LENGTH = 8
+"""Keys at least this long are masked wherever they occur in a message; shorter ones only
+where they stand alone (see :func:`redact_key`)."""
+_KEY_MASK = "<hidden>"
+_TOKEN_CHAR = r"[A-Za-z0-9_\-]"  # the alphabet of API keys and url-safe tokens
 
 
 def _package_version() -> str:
@@ -79,7 +115,7 @@ class ClientStats:
 
     Attributes:
         requests (int): HTTP requests issued (each adapter retry is counted in ``retries``).
-        retries (int): attempts the retrying adapter re-sent (GET/DELETE only).
+        retries (int): attempts the retrying adapters re-sent (GET, DELETE, keyed POSTs).
         bytes_sent (int): request body bytes handed to the transport.
         polls (int): ``status/`` requests made while waiting for jobs.
         jobs (int): jobs created (``job/init/`` answered with a job id).
@@ -133,7 +169,9 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(<hidden>)"
 
 
-def _retry_policy(total: int, backoff: float) -> Retry:
+def _retry_policy(
+    total: int, backoff: float, methods: frozenset[str] = RETRY_METHODS
+) -> Retry:
     return Retry(
         total=total,
         connect=total,
@@ -142,7 +180,7 @@ def _retry_policy(total: int, backoff: float) -> Retry:
         other=0,
         backoff_factor=backoff,
         status_forcelist=sorted(RETRY_STATUSES),
-        allowed_methods=RETRY_METHODS,
+        allowed_methods=methods,
         respect_retry_after_header=True,
         retry_after_max=MAX_RETRY_AFTER,
         raise_on_status=False,  # hand back the last 5xx so it maps to ServerError with a message
@@ -167,8 +205,9 @@ class Transport:
         base_url (str): e.g. ``"https://app.qoroquantum.net/api"`` (no trailing slash).
         api_key (ApiKey): the key; only placed in the ``Authorization`` header.
         stats (ClientStats | None): counters to update (a new one if omitted).
-        retries (int): retries for GET/DELETE (urllib3 ``Retry(total=...)``).
+        retries (int): retries for GET/DELETE and keyed POSTs (urllib3 ``Retry(total=...)``).
         backoff (float): urllib3 ``backoff_factor`` (sleeps 0, 2b, 4b, ... between retries).
+        timeout_cap (float | None): upper bound on every per-call timeout (None: none).
     """
 
     def __init__(
@@ -179,22 +218,45 @@ class Transport:
         stats: ClientStats | None = None,
         retries: int = 5,
         backoff: float = 0.1,
+        timeout_cap: float | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.timeout_cap = timeout_cap
+        # POST bodies of at least GZIP_MIN_BYTES go out gzip-compressed (Content-Encoding) once
+        # the service has said it accepts that (the embedded service's job/init/ answer); the
+        # cloud does not, and gets the plain bodies of §1.4.
+        self.gzip_requests = False
         self.stats = stats if stats is not None else ClientStats()
         self._key = api_key
         agent = user_agent()
         self._idempotent = _session(api_key, agent, _retry_policy(retries, backoff))
         # State-changing POSTs: total=0 also stops urllib3 re-sending on connect errors.
         self._once = _session(api_key, agent, Retry(total=0, read=False, redirect=False))
+        # Keyed POSTs to a service that applies each Idempotency-Key once: urllib3 re-sends
+        # the identical request (same key) on the GET rules, 429 + Retry-After included.
+        self._keyed = _session(
+            api_key, agent, _retry_policy(retries, backoff, frozenset({"POST"}))
+        )
+        self._idempotency: bool | None = None  # the ping's "idempotency"; None = not asked
+        self._ping_lock = Lock()
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
 
+    def __getstate__(self) -> dict[str, Any]:  # copy/pickle without the lock
+        state = dict(self.__dict__)
+        del state["_ping_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._ping_lock = Lock()
+
     def close(self) -> None:
-        """Close both sessions' connection pools."""
+        """Close the sessions' connection pools."""
         self._idempotent.close()
         self._once.close()
+        self._keyed.close()
 
     # -- public verbs ------------------------------------------------------------------------
 
@@ -208,7 +270,26 @@ class Transport:
     ) -> Any:
         """GET ``endpoint`` (retried); the parsed JSON body, or None for an empty body."""
         resp = self._send("GET", endpoint, timeout=timeout, params=params, job_id=job_id)
-        return _json_or_none(resp, "GET", endpoint, job_id)
+        body = _json_or_none(resp, "GET", endpoint, job_id)
+        if endpoint == "":  # the ping (§2.1): remember what the service advertises
+            self._idempotency = isinstance(body, dict) and body.get("idempotency") is True
+        return body
+
+    def supports_idempotency(self) -> bool:
+        """Whether the service advertised ``"idempotency": true`` in its ping.
+
+        The ping is sent at most once per transport (unless it fails, in which case the
+        answer is False for now and the next call asks again).
+        """
+        if self._idempotency is None:
+            with self._ping_lock:
+                if self._idempotency is None:
+                    try:
+                        self.get("", timeout=PING_TIMEOUT)
+                    except QoroError as exc:
+                        log.debug("ping for idempotency support failed: %s", exc)
+                        return False
+        return bool(self._idempotency)
 
     def get_text(self, endpoint: str, *, timeout: float, job_id: str | None = None) -> str:
         """GET ``endpoint`` (retried); the body as text (e.g. an HTML fragment)."""
@@ -239,6 +320,59 @@ class Transport:
         resp = self._send("POST", endpoint, timeout=timeout, data=data, job_id=job_id)
         return _json_or_none(resp, "POST", endpoint, job_id)
 
+    def post_idempotent(
+        self,
+        endpoint: str,
+        body: Mapping[str, Any] | bytes,
+        *,
+        timeout: float,
+        job_id: str | None = None,
+    ) -> Any:
+        """POST one logical request under a fresh ``Idempotency-Key``; re-sent only if safe.
+
+        If the service is known to honour the key, urllib3 re-sends the identical request
+        (same key) on connection errors, read timeouts, 502/503/504 and 429/503 with
+        ``Retry-After``. If support is not known yet, the first attempt goes out unretried
+        and only a retryable failure triggers the (cached) ping and then the keyed re-sends:
+        one lost response costs one ping, a healthy submission costs nothing extra.
+
+        Args:
+            endpoint (str): ``"job/init/"`` or ``"job/<id>/add_circuits/"``.
+            body (Mapping | bytes): as for :meth:`post`.
+            timeout (float): connect and per-read timeout in seconds (§1.5).
+            job_id (str | None): the job concerned, for error messages.
+
+        Raises:
+            AmbiguousSubmissionError: no answer came back and the request could not be
+                re-sent safely (the service does not advertise idempotency) or every re-send
+                failed too.
+        """
+        data = body if isinstance(body, bytes) else json_body(body)
+        key = {IDEMPOTENCY_HEADER: str(uuid.uuid4())}
+        if self._idempotency:
+            return self._post_keyed(endpoint, data, key, timeout, job_id)
+        try:
+            resp = self._send(
+                "POST", endpoint, timeout=timeout, data=data, job_id=job_id, extra=key
+            )
+        except (QoroConnectionError, QoroHTTPError) as exc:
+            if not _resendable(exc) or not self.supports_idempotency():
+                raise
+            if isinstance(exc, RateLimitedError) and exc.retry_after:
+                # The adapter would have slept Retry-After had it sent the first attempt.
+                time.sleep(min(exc.retry_after, MAX_RETRY_AFTER))
+            log.debug("POST %s failed (%s); re-sending with the same key", endpoint, exc)
+            return self._post_keyed(endpoint, data, key, timeout, job_id)
+        return _json_or_none(resp, "POST", endpoint, job_id)
+
+    def _post_keyed(
+        self, endpoint: str, data: bytes, key: dict[str, str], timeout: float, job_id: str | None
+    ) -> Any:
+        resp = self._send(
+            "POST", endpoint, timeout=timeout, data=data, job_id=job_id, extra=key, keyed=True
+        )
+        return _json_or_none(resp, "POST", endpoint, job_id)
+
     def delete(self, endpoint: str, *, timeout: float, job_id: str | None = None) -> None:
         """DELETE ``endpoint`` (retried)."""
         self._send("DELETE", endpoint, timeout=timeout, job_id=job_id)
@@ -254,10 +388,22 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         data: bytes | None = None,
         job_id: str | None = None,
+        extra: Mapping[str, str] | None = None,
+        keyed: bool = False,
     ) -> requests.Response:
         url = f"{self.base_url}/{endpoint}"  # §1.1: base + "/" + endpoint, verbatim
-        session = self._idempotent if method in RETRY_METHODS else self._once
+        if keyed:
+            session = self._keyed
+        else:
+            session = self._idempotent if method in RETRY_METHODS else self._once
         headers = {"Content-Type": "application/json"} if method == "POST" else None
+        if extra:
+            headers = {**(headers or {}), **extra}
+        if self.timeout_cap is not None:
+            timeout = min(timeout, self.timeout_cap)
+        if data and self.gzip_requests and len(data) >= GZIP_MIN_BYTES:
+            data = gzip.compress(data, GZIP_LEVEL, mtime=0)
+            headers = {**(headers or {}), "Content-Encoding": "gzip"}
         size = len(data) if data else 0
         self.stats.add(requests=1, bytes_sent=size)
         started = time.monotonic()
@@ -272,7 +418,7 @@ class Transport:
                 allow_redirects=method != "POST",
             )
         except requests.RequestException as exc:
-            raise self._connection_error(exc, method, endpoint, job_id) from None
+            raise self._connection_error(exc, method, endpoint, job_id, keyed) from None
         retried = _retry_count(resp)
         if retried:
             self.stats.add(retries=retried)
@@ -299,9 +445,8 @@ class Transport:
         return resp
 
     def redact(self, text: str) -> str:
-        """``text`` with any occurrence of the API key masked (servers may echo it)."""
-        secret = self._key.reveal()
-        return text.replace(secret, "<hidden>") if secret and secret in text else text
+        """``text`` with the API key masked (servers may echo it): see :func:`redact_key`."""
+        return redact_key(text, self._key.reveal())
 
     def _http_error(
         self, resp: requests.Response, method: str, endpoint: str, job_id: str | None
@@ -318,20 +463,60 @@ class Transport:
         )
 
     def _connection_error(
-        self, exc: requests.RequestException, method: str, endpoint: str, job_id: str | None
+        self,
+        exc: requests.RequestException,
+        method: str,
+        endpoint: str,
+        job_id: str | None,
+        keyed: bool = False,
     ) -> QoroConnectionError:
         detail = self.redact(_describe(exc))
         log.debug("%s %s failed: %s", method, endpoint, detail)
-        if method == "POST" and not _never_sent(exc):
+        # A keyed POST may have been answered-but-lost on an earlier attempt even when the
+        # last one could not connect: only an unkeyed, never-sent POST is unambiguous.
+        if method == "POST" and (keyed or not _never_sent(exc)):
+            once = (
+                " (every re-send carried the same Idempotency-Key, so it acted at most once)"
+                if keyed
+                else ""
+            )
             return AmbiguousSubmissionError(
                 f"{detail}; the request may have reached the service, which may have acted "
-                "on it"
+                f"on it{once}"
                 + (f" (inspect or delete job {job_id})" if job_id else " (check your jobs)"),
                 method=method,
                 path=endpoint,
                 job_id=job_id,
             )
         return QoroConnectionError(detail, method=method, path=endpoint, job_id=job_id)
+
+
+def redact_key(text: str, secret: str) -> str:
+    """``text`` with every echo of ``secret`` (the API key) replaced by ``<hidden>``.
+
+    The rule: a key of :data:`MIN_MASKED_KEY_LENGTH` (8) characters or more is masked wherever
+    it occurs. A shorter key (only a test or a local token would be that short) is masked only
+    where it stands alone, i.e. not inside a longer run of letters, digits, ``_`` or ``-``:
+    an echo (``"token Bearer ab rejected"``, ``'"ab"'``) is masked, while a word that merely
+    contains the key's characters is left alone, so a one-character key does not turn
+    ``"Max retries"`` into ``"Ma<hidden> retries"``. Either way the key, as a token, never
+    reaches a message.
+    """
+    if not secret or secret not in text:
+        return text
+    if len(secret) >= MIN_MASKED_KEY_LENGTH:
+        return text.replace(secret, _KEY_MASK)
+    alone = re.compile(rf"(?<!{_TOKEN_CHAR}){re.escape(secret)}(?!{_TOKEN_CHAR})")
+    return alone.sub(_KEY_MASK, text)
+
+
+def _resendable(exc: QoroError) -> bool:
+    """A keyed POST failure worth re-sending: no answer, a gateway error or a rate limit."""
+    if isinstance(exc, QoroConnectionError):
+        return True
+    return isinstance(exc, QoroHTTPError) and (
+        exc.status in RETRY_STATUSES or exc.status == 429
+    )
 
 
 def _retry_count(resp: requests.Response) -> int:

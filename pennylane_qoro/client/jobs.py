@@ -23,6 +23,7 @@ from typing import Any
 from . import wire
 from .config import resolve_api_key, resolve_url
 from .errors import (
+    AmbiguousSubmissionError,
     DeadlineExceededError,
     InsufficientCreditsError,
     JobCancelledError,
@@ -30,6 +31,8 @@ from .errors import (
     JobFailedError,
     JobTimedOutError,
     PayloadError,
+    QoroConnectionError,
+    ServerError,
     ValidationError,
     WireDecodeError,
 )
@@ -59,6 +62,9 @@ TIMEOUT_QUBO = 300.0  # the analysis runs inside the request
 TIMEOUT_VALIDATION = 100.0
 
 PAGE_LIMIT = 100  # resultsV2 page size; offset always grows by exactly this (§2.10)
+# While waiting, a service that stops answering status polls (a restart, a network blip) is
+# polled again for this long before the failure is raised: the job lives on the service.
+OUTAGE_GRACE = 60.0
 PROGRESS_AFTER = 2.0  # seconds of waiting before a progress display appears
 JOB_TYPES = ("EXECUTE", "EXPECTATION")
 
@@ -67,6 +73,7 @@ ACTIVE_STATUSES = frozenset({"PENDING", "SCHEDULED", "RUNNING", "PAUSED"})
 TERMINAL_STATUSES = frozenset(
     {"COMPLETED", "FAILED", "CANCELLED", "INSUFFICIENT_CREDITS", "TIMED_OUT"}
 )
+_GATEWAY_STATUSES = frozenset({502, 503, 504})  # a service restarting or briefly away
 _FAILURES: dict[str, type[JobError]] = {
     "FAILED": JobFailedError,
     "CANCELLED": JobCancelledError,
@@ -167,6 +174,10 @@ class QoroClient:
             (only if tqdm is installed).
         poll_interval (float): the longest pause between status checks, in seconds.
         first_poll (float): the pause before the first status check; it grows x1.5 per poll.
+        retries (int): re-sends of a failed idempotent request (GET, DELETE, and the keyed
+            ``job/init/`` / ``add_circuits/`` POSTs of a service advertising idempotency).
+        request_timeout (float | None): caps every per-call timeout of §1.5 (None: the
+            protocol's values, 10 to 300 s).
 
     Raises:
         ConfigurationError: bad URL, plain http off-host, or no API key.
@@ -184,12 +195,27 @@ class QoroClient:
         progress: bool = True,
         poll_interval: float = 3.0,
         first_poll: float = 0.02,
+        retries: int = 5,
+        request_timeout: float | None = None,
     ):
         if not (poll_interval > 0 and first_poll > 0):
             raise ValueError("poll_interval and first_poll must be > 0")
+        if retries < 0 or (request_timeout is not None and not request_timeout > 0):
+            raise ValueError("retries must be >= 0 and request_timeout > 0")
         self._url = resolve_url(url)
         self.stats = ClientStats()
-        self._http = Transport(self._url, resolve_api_key(api_key), stats=self.stats)
+        self._http = Transport(
+            self._url,
+            resolve_api_key(api_key),
+            stats=self.stats,
+            retries=retries,
+            timeout_cap=request_timeout,
+        )
+        self.outage_grace = OUTAGE_GRACE
+        # Longest long-poll the service honours (``status/?wait=``), once it has said so in a
+        # response (the embedded service does; the Qoro cloud does not): polls then wait on
+        # the service instead of sleeping here, and see the job's end at once.
+        self.max_wait: float | None = None
         self.progress = progress
         self.poll_interval = float(poll_interval)
         self.first_poll = float(first_poll)
@@ -248,32 +274,52 @@ class QoroClient:
         """Create a job and upload all its circuits; returns the job id.
 
         The whole upload plan is built and size-checked first, so a :class:`PayloadError`
-        leaves nothing on the service. If an upload fails after ``job/init/``, the job is
-        cancelled and deleted (best effort) before the error is raised.
+        leaves nothing on the service. ``job/init/`` and every chunk carry their own
+        ``Idempotency-Key``; a service that advertises idempotency gets them re-sent on
+        failure and applies each once (§8 item 10). If an upload still fails after
+        ``job/init/``, the job is cancelled and deleted (best effort) before the error is
+        raised.
 
         Raises:
             PayloadError: the spec is inconsistent or cannot fit the per-request cap.
+            AmbiguousSubmissionError: a request went unanswered and could not be re-sent
+                safely; the message says which states the job may be in.
             QoroHTTPError, QoroConnectionError: the service refused or could not be reached;
                 the error names the job id when one exists.
         """
         plan = _plan(spec)
         job_id = self._init(plan.init)
+        k = 0
         try:
             for k, body in enumerate(plan.bodies):
                 log.debug("job %s: add_circuits %d/%d", job_id, k + 1, len(plan.bodies))
-                self._http.post(
+                answer = self._http.post_idempotent(
                     f"job/{job_id}/add_circuits/", body, timeout=TIMEOUT_UPLOAD, job_id=job_id
                 )
+                self._learn_max_wait(answer)
+        except AmbiguousSubmissionError as exc:
+            deleted = self._discard(job_id)
+            raise _ambiguous_upload(exc, job_id, k, len(plan.bodies), deleted) from None
         except BaseException:
             self._discard(job_id)
             raise
         return job_id
 
-    def status(self, job_id: str) -> dict:
-        """``GET job/{id}/status/``: the body with ``status`` (str) and ``run_time`` (float)."""
-        body = self._http.get(f"job/{job_id}/status/", timeout=TIMEOUT_STATUS, job_id=job_id)
+    def status(self, job_id: str, *, wait: float | None = None) -> dict:
+        """``GET job/{id}/status/``: the body with ``status`` (str) and ``run_time`` (float).
+
+        Args:
+            job_id (str): the job.
+            wait (float | None): long polling, for services that advertise ``max_wait``: the
+                service may hold the answer up to this many seconds while the job is active.
+        """
+        params = {"wait": f"{wait:.3f}"} if wait else None
+        body = self._http.get(
+            f"job/{job_id}/status/", timeout=TIMEOUT_STATUS, params=params, job_id=job_id
+        )
         if not isinstance(body, dict):
             raise WireDecodeError(f"status of job {job_id} is not a JSON object: {body!r}")
+        self._learn_max_wait(body)
         out = dict(body)
         out["status"] = str(body.get("status", ""))
         out["run_time"] = _lenient_float(body.get("run_time"))
@@ -435,16 +481,32 @@ class QoroClient:
     # -- internals ---------------------------------------------------------------------------
 
     def _init(self, body: Mapping[str, Any]) -> str:
-        answer = self._http.post("job/init/", body, timeout=TIMEOUT_INIT)
+        try:
+            answer = self._http.post_idempotent("job/init/", body, timeout=TIMEOUT_INIT)
+        except AmbiguousSubmissionError as exc:
+            raise AmbiguousSubmissionError(
+                f"{_bare(exc)}. State: job/init/ may have created a job whose id never "
+                "reached this client; such a job is empty and PENDING, so it never runs and "
+                "costs nothing",
+                method=exc.method,
+                path=exc.path,
+            ) from None
         job_id = answer.get("job_id") if isinstance(answer, dict) else None
         if not isinstance(job_id, str) or not job_id:
             raise WireDecodeError(f"job/init/ answered without a string job_id: {answer!r}")
+        encodings = answer.get("request_encodings")
+        if isinstance(encodings, list) and "gzip" in encodings:
+            self._http.gzip_requests = True  # the service accepts gzip bodies (a local extension)
         self.stats.add(jobs=1)
         log.info("Qoro job %s created", job_id)
         return job_id
 
-    def _discard(self, job_id: str) -> None:
-        """Cancel and delete a half-uploaded job; failures are logged, never raised."""
+    def _discard(self, job_id: str) -> bool:
+        """Cancel and delete a half-uploaded job; failures are logged, never raised.
+
+        Returns:
+            bool: whether the job was deleted.
+        """
         cancelled = self._best_effort(self.cancel, job_id)
         deleted = self._best_effort(self.delete, job_id)
         if deleted:
@@ -457,6 +519,7 @@ class QoroClient:
                 cancelled,
                 job_id,
             )
+        return deleted
 
     @staticmethod
     def _best_effort(call: Callable[[str], Any], job_id: str) -> bool:
@@ -473,10 +536,26 @@ class QoroClient:
         pause = min(self.first_poll, self.poll_interval)
         warned: set[str] = set()
         bar = _Progress(job_id, enabled=self.progress)
+        outage = _Outage(job_id, self.outage_grace)
+        retrying = False
         try:
             while True:
-                _sleep_until(pause, deadline)
-                body = self.status(job_id)
+                long_wait = None if retrying else self._long_wait(deadline)
+                if long_wait is None:
+                    _sleep_until(pause, deadline)
+                try:
+                    body = self.status(job_id, wait=long_wait)
+                except (QoroConnectionError, ServerError) as exc:
+                    if isinstance(exc, ServerError) and exc.status not in _GATEWAY_STATUSES:
+                        raise
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
+                    outage.failed(exc)  # raises once the service stayed away too long
+                    pause = min(pause * 1.5, self.poll_interval)
+                    retrying = True
+                    continue
+                retrying = False
+                outage.answered()
                 self.stats.add(polls=1)
                 state = body["status"].upper()
                 if state == "COMPLETED":
@@ -503,6 +582,22 @@ class QoroClient:
         finally:
             bar.close()
 
+    def _learn_max_wait(self, body: Any) -> None:
+        value = body.get("max_wait") if isinstance(body, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            self.max_wait = float(value)
+
+    def _long_wait(self, deadline: float | None) -> float | None:
+        """Seconds to long-poll for now, or None to sleep-and-poll (no long polling known)."""
+        if self.max_wait is None:
+            return None
+        wait = min(self.max_wait, self.poll_interval)
+        if self._http.timeout_cap is not None:
+            wait = min(wait, self._http.timeout_cap / 2)  # the request must outlive its wait
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+        return wait if wait >= 0.001 else None
+
     def _list(self, endpoint: str) -> list[dict]:
         body = self._http.get(endpoint, timeout=TIMEOUT_SHORT)
         if not isinstance(body, list):
@@ -514,6 +609,58 @@ class QoroClient:
         if not isinstance(body, dict):
             raise WireDecodeError(f"{endpoint} did not answer a JSON object: {body!r:.200}")
         return body
+
+
+class _Outage:
+    """Tracks status polls the service did not answer while a job is awaited."""
+
+    def __init__(self, job_id: str, grace: float):
+        self._job_id = job_id
+        self._grace = grace
+        self._since: float | None = None
+
+    def answered(self) -> None:
+        self._since = None
+
+    def failed(self, exc: QoroConnectionError | ServerError) -> None:
+        """Note a failed poll; re-raise it once polls have failed for ``grace`` seconds."""
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+            log.warning("job %s: status poll failed (%s); polling on", self._job_id, exc)
+        if now - self._since >= self._grace:
+            raise exc
+
+
+def _bare(exc: QoroConnectionError) -> str:
+    """The message of a transport error without its ``METHOD path:`` prefix."""
+    return str(exc).removeprefix(f"{exc.method} {exc.path}: ")
+
+
+def _ambiguous_upload(
+    exc: AmbiguousSubmissionError, job_id: str, k: int, n: int, deleted: bool
+) -> AmbiguousSubmissionError:
+    """The upload error with the states job ``job_id`` may be in (chunk ``k`` of ``n``)."""
+    stored = f"chunks 1-{k} only" if k else "no circuits"
+    if deleted:
+        state = "the job was then cancelled and deleted, so nothing of it remains"
+    elif k + 1 == n:
+        state = (
+            f"it may hold {stored} (PENDING, not finalized) or all {n} chunk(s) (finalized: "
+            "queued, running or finished, and charged); it could not be deleted, so inspect "
+            f"it with status({job_id!r}) and delete({job_id!r})"
+        )
+    else:
+        state = (
+            f"it may hold {stored} or chunks 1-{k + 1} (PENDING, not finalized, so it will "
+            f"not run); it could not be deleted, so delete it with delete({job_id!r})"
+        )
+    return AmbiguousSubmissionError(
+        f"{_bare(exc)}. State of job {job_id} after chunk {k + 1}/{n} went unanswered: {state}",
+        method=exc.method,
+        path=exc.path,
+        job_id=job_id,
+    )
 
 
 def _sleep_until(pause: float, deadline: float | None) -> None:

@@ -74,9 +74,14 @@ _MAGIC = {b"QH1": "qh1", b"QH2": "qh2"}
 _U64_BYTES = 10  # ceil(64 / 7): the longest ULEB128 varint that fits an uint64
 _WIDE_BLOCK = 4096  # rows per block when converting >64-bit varints (bounds temp memory)
 _PAULI = frozenset("IXYZ")
-_SPARSE_TERM = re.compile(r"(?:[IXYZ]\d+)+")
-_SPARSE_PAIR = re.compile(r"([IXYZ])(\d+)")
-_GZS_HEAD = re.compile(r"@gzs(\d+):")
+_SPARSE_TERM = re.compile(r"(?:[IXYZ][0-9]+)+")  # ASCII digits: \d would accept other scripts
+_SPARSE_PAIR = re.compile(r"([IXYZ])([0-9]+)")
+_GZS_HEAD = re.compile(r"@gzs([0-9]+):")
+MAX_OBSERVABLE_QUBITS = MAX_QH2_BITS
+"""Widest observable group ``decode_observables`` accepts."""
+MAX_DENSE_CHARS = 64 << 20
+"""Largest total size of the dense terms ``decode_observables`` builds (a hostile ``@gzs`` of
+a few bytes could otherwise ask for gigabytes)."""
 
 FACTORED_FORMAT = "factored_v1"
 """The ``_format`` marker of the factored QUBO envelope (characterization.md §1.5)."""
@@ -317,6 +322,14 @@ def _as_int(value: Any, what: str) -> int:
 
 def _as_u64(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values)
+    if (
+        arr.dtype.kind == "f"
+        and not isinstance(values, np.ndarray)
+        and all(isinstance(v, (int, np.integer)) for v in values)
+    ):
+        # numpy reads a list mixing ints below and above 2**63 as float64, losing bits:
+        # check the Python ints one by one instead.
+        arr = np.asarray(values, dtype=object)
     if arr.size == 0:
         return np.empty(0, dtype=np.uint64)
     if arr.ndim != 1:
@@ -586,6 +599,8 @@ def decode_histogram_arrays(envelope: Mapping[str, Any]) -> tuple[int, np.ndarra
     blob = _b64_blob(envelope["payload"])
     if not blob:
         width = n_bits if isinstance(n_bits, int) and not isinstance(n_bits, bool) else 0
+        if not 0 <= width <= MAX_QH2_BITS:
+            raise WireDecodeError(f"n_bits {width} is out of range [0, {MAX_QH2_BITS}]")
         dtype: Any = np.uint64 if width <= 64 else object
         return width, np.empty(0, dtype=dtype), np.empty(0, dtype=np.int64)
     width, indices, counts = _read_qh_blob(blob, encoding=encoding, n_bits=n_bits)
@@ -784,20 +799,33 @@ def decode_observables(wire: str) -> list[list[str]]:
 
     Raises:
         WireDecodeError: a missing ``@gzs<n>:`` head, bad base64/gzip, a malformed sparse term,
-            a qubit index >= n, or a qubit named twice in one term.
+            a qubit index >= n, a qubit named twice in one term, a group wider than
+            :data:`MAX_OBSERVABLE_QUBITS`, or dense terms over :data:`MAX_DENSE_CHARS` in all.
     """
     if not isinstance(wire, str) or not wire:
         raise WireDecodeError("observables must be a non-empty string")
     groups = []
+    size = 0
     for g, part in enumerate(wire.split("|")):
         head = _GZS_HEAD.match(part)
         if head is None:
             raise WireDecodeError(f"observable group {g} does not start with '@gzs<n>:'")
-        n = int(head.group(1))
+        digits = head.group(1)
+        n = int(digits) if len(digits) <= 8 else MAX_OBSERVABLE_QUBITS + 1
         if n == 0:
             raise WireDecodeError(f"observable group {g} declares 0 qubits")
-        text = decompress_text(part[head.end() :])
-        groups.append([_dense_term(t, n, g) for t in text.split(";")])
+        if n > MAX_OBSERVABLE_QUBITS:
+            raise WireDecodeError(
+                f"observable group {g} declares {digits[:12]} qubits; the limit is "
+                f"{MAX_OBSERVABLE_QUBITS}"
+            )
+        terms = decompress_text(part[head.end() :], max_bytes=MAX_DENSE_CHARS).split(";")
+        size += n * len(terms)
+        if size > MAX_DENSE_CHARS:
+            raise WireDecodeError(
+                f"observables expand to more than {MAX_DENSE_CHARS} characters of dense terms"
+            )
+        groups.append([_dense_term(t, n, g) for t in terms])
     return groups
 
 
@@ -805,18 +833,20 @@ def _dense_term(sparse: str, n: int, group: int) -> str:
     if sparse == "I":
         return "I" * n
     if not _SPARSE_TERM.fullmatch(sparse):
-        raise WireDecodeError(f"observable group {group}: malformed sparse term {sparse!r}")
+        raise WireDecodeError(
+            f"observable group {group}: malformed sparse term {sparse[:80]!r}"
+        )
     dense = ["I"] * n
     seen = set()
     for letter, index in _SPARSE_PAIR.findall(sparse):
-        q = int(index)
+        q = int(index) if len(index) <= 8 else n  # longer digit runs are out of range anyway
         if q >= n:
             raise WireDecodeError(
-                f"observable group {group}: term {sparse!r} names qubit {q} >= {n}"
+                f"observable group {group}: term {sparse[:80]!r} names qubit {index[:12]} >= {n}"
             )
         if q in seen:
             raise WireDecodeError(
-                f"observable group {group}: term {sparse!r} names qubit {q} twice"
+                f"observable group {group}: term {sparse[:80]!r} names qubit {q} twice"
             )
         seen.add(q)
         dense[q] = letter

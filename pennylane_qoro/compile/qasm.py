@@ -200,6 +200,8 @@ def _to_float_array(p) -> np.ndarray | float:
     """A scalar or 1-d parameter as float64 (plain floats, numpy, or unwrapped ML tensors)."""
     if isinstance(p, float | int):
         return float(p)
+    while type(p).__name__ == "ArrayBox":  # autograd's tracing box, when the device reads
+        p = p._value  # autograd parameters itself (convert_to_numpy=False); not imported
     try:
         arr = np.asarray(p, dtype=np.float64)
     except TypeError:  # torch / jax tensors that refuse __array__ with a dtype

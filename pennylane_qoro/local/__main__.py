@@ -3,11 +3,13 @@
 ::
 
     qoro-local serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--workers N]
-                     [--max-body-mb 32] [--log-level warning]
+                     [--max-body-mb 32] [--max-active-jobs 32] [--log-level warning]
     qoro-local token create [--db PATH] [--credits 1000.00]
 
 ``serve`` prints one line, ``serving http://HOST:PORT/api``, once its socket listens
-(``--port 0`` picks a free port). ``token create`` creates the database if needed and prints
+(``--port 0`` picks a free port). ``--log-level`` applies to the service's own loggers as well
+as uvicorn's; at ``debug`` uvicorn's access log (request lines: method, path, status -- never
+headers, so never a token) is on too. ``token create`` creates the database if needed and prints
 ONLY the new token on stdout. Without ``--db`` both use :data:`DEFAULT_DB`. With no command
 (``python -m pennylane_qoro.local [--port ...]``) the service is served.
 
@@ -17,6 +19,7 @@ This module only parses arguments and runs uvicorn (style.md rule 10).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -43,39 +46,54 @@ def _parser() -> argparse.ArgumentParser:
                                      description="Local Qoro-compatible service on Maestro.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the service")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
-    serve.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
-    serve.add_argument("--workers", type=int, default=None, help="default: one per core")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8080,
+                       help="port to listen on (default 8080; 0 picks a free port)")
+    serve.add_argument("--db", type=Path, default=DEFAULT_DB,
+                       help=f"SQLite file of jobs, tokens and credits (default {DEFAULT_DB})")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="simulation worker threads (default: one per core)")
     serve.add_argument("--max-body-mb", type=float, default=32.0,
-                       help="request bodies above this many MiB get 413")
+                       help="request bodies above this many MiB get 413 (default 32)")
+    serve.add_argument("--max-active-jobs", type=int, default=None,
+                       help="PENDING/RUNNING jobs per token before job/init/ answers 429 "
+                            "(default 32; 0 = no limit)")
     serve.add_argument("--log-level", default="warning",
-                       choices=["critical", "error", "warning", "info", "debug"])
+                       choices=["critical", "error", "warning", "info", "debug"],
+                       help="server log level (default warning)")
     token = commands.add_parser("token", help="manage tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it")
-    create.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    create.add_argument("--db", type=Path, default=DEFAULT_DB,
+                        help=f"the service's SQLite file, created if needed "
+                             f"(default {DEFAULT_DB})")
     create.add_argument("--credits", type=_credits, default=None,
-                        help="starting balance (default 1000.00)")
+                        help="starting balance in credits, at most 2 decimals "
+                             "(default 1000.00)")
     return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
+    from .app import DEFAULT_MAX_ACTIVE_JOBS, create_app
     from .runner import Runner
     from .service import bind, default_routers
     from .store import Store
 
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(levelname)s: %(name)s: %(message)s")
     store = Store(args.db)
     runner = Runner(store, workers=args.workers)
+    limit = DEFAULT_MAX_ACTIVE_JOBS if args.max_active_jobs is None else args.max_active_jobs
     app = create_app(store, runner, max_body_bytes=int(args.max_body_mb * (1 << 20)),
-                     extra_routers=default_routers())
+                     extra_routers=default_routers(), max_active_jobs=limit or None)
     sock = bind(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on")
+        uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
+                       lifespan="on")
     )
     # The socket already listens: a client connecting now waits in its backlog until the
     # server loop accepts, so the address can be announced before the loop starts.

@@ -6,11 +6,17 @@ calls the store or the runner, and returns one response model. Jobs belong to th
 created them: another token gets 404 on every job route, except ``cancel/`` which answers 403
 ``{"detail": "You do not have permission to modify this job."}`` like the cloud (§2.11).
 
-Error bodies: ``{"detail": ...}`` (401, 402, 403, 404, 413 and 400 for malformed requests),
-``{"error": ...}`` for state conflicts (409) and simulator-option errors, as the cloud words
-them (§1.7). Statuses: 400 invalid request, 401 missing/unknown token, 402 a finalized job the
-balance cannot pay (the job is FAILED with the same message), 404 unknown job, 409 wrong job
-state, 413 body over the cap.
+Error bodies: ``{"detail": ...}`` (401, 402, 403, 404, 413, 429 and 400 for malformed
+requests), ``{"error": ...}`` for state conflicts (409) and simulator-option errors, as the cloud
+words them (§1.7). Statuses: 400 invalid request, 401 missing/unknown token, 402 a finalized job
+the balance cannot pay (the job is FAILED with the same message), 404 unknown job, 409 wrong job
+state or an ``Idempotency-Key`` reused for another request, 413 body over the cap, 429 the
+token already has ``max_active_jobs`` active jobs (with ``Retry-After``, on ``job/init/``).
+
+Idempotency (qoro-api.md §8 item 10; advertised as ``"idempotency": true`` in the ping):
+``job/init/`` and ``add_circuits/`` honour an ``Idempotency-Key`` header. The same key with the
+same method, path and body gets the recorded response again and changes nothing (no second
+job, no chunk appended twice); the same key with another request gets 409. Keys are per token.
 
 Routes added by other modules (e.g. characterization) are passed as ``extra_routers``; they are
 mounted under ``/api`` and may use :data:`Owner` and :func:`get_store` as dependencies.
@@ -21,13 +27,16 @@ shared codecs in ``client/wire.py`` and ``client/errors.py``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import zlib
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -59,7 +68,11 @@ from .store import (
     Conflict,
     Forbidden,
     InsufficientCredits,
+    Job,
     NotFound,
+    RateLimited,
+    Remember,
+    Replayed,
     Store,
     StoreError,
 )
@@ -77,10 +90,99 @@ QPU_QUBITS = simconfig.STATEVECTOR_MAX_QUBITS
 # Bodies well over the protocol's 0.95 MiB must pass: seed/0.13 clients overshoot it (§3.2).
 DEFAULT_MAX_BODY_BYTES = 32 << 20
 MAX_RESULTS_LIMIT = 1000
+# Long polling (a local extension of §2.9): the longest ``status/?wait=`` held open, and how
+# many may wait at once (each holds a thread, outside the default pool the routes use).
+MAX_WAIT = 5.0
+# Request bodies may come gzip-compressed (a local extension, see _GzipRequests).
+REQUEST_ENCODINGS = ("gzip",)
+REQUEST_ENCODINGS_BYTES = tuple(e.encode() for e in REQUEST_ENCODINGS)
+LONG_POLLS = 64
 # add_circuits bodies up to this size are handled on the event loop (well under a millisecond
 # of gunzip and parsing); larger ones go to the thread pool so polls stay responsive.
 INLINE_BODY_BYTES = 16 << 10
 MAX_PAGE_SIZE = 100  # §2.6: documented maximum; larger requests are clamped as DRF does
+# Per-token fairness: at most this many PENDING/RUNNING jobs per token; job/init/ beyond it is
+# answered 429 with Retry-After (seconds, an integer as urllib3 requires).
+DEFAULT_MAX_ACTIVE_JOBS = 32
+RATE_LIMIT_RETRY_AFTER = 1
+IDEMPOTENCY_HEADER = "idempotency-key"
+MAX_IDEMPOTENCY_KEY = 255
+
+
+class _GzipRequests:
+    """ASGI middleware: a request body sent with ``Content-Encoding: gzip`` is decompressed
+    before routing (a local extension, advertised as ``request_encodings`` in ``job/init/``
+    answers; the cloud advertises nothing, so clients send it plain bodies, §1.3). The
+    decompressed size is what the body cap sees; a bad stream is a 400, another encoding 415.
+    """
+
+    def __init__(self, app: Any, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        encoding = None
+        if scope["type"] == "http":
+            encoding = dict(scope["headers"]).get(b"content-encoding")
+        if encoding is None or encoding.strip().lower() == b"identity":
+            await self.app(scope, receive, send)
+            return
+        if encoding.strip().lower() not in REQUEST_ENCODINGS_BYTES:
+            refusal = _error(415, f"unsupported Content-Encoding "
+                                  f"{encoding.decode('latin-1')!r}; this service accepts "
+                                  f"{list(REQUEST_ENCODINGS)}")
+            await refusal(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        try:
+            body = _gunzip(b"".join(chunks), self.limit)
+        except BodyTooLarge as exc:
+            await _error(413, str(exc))(scope, receive, send)
+            return
+        except ValueError as exc:
+            await _error(400, f"request body is not valid gzip: {exc}")(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope["headers"]
+                   if k not in (b"content-encoding", b"content-length")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        delivered = False
+
+        async def replay() -> Any:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app({**scope, "headers": headers}, replay, send)
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """One complete gzip stream, at most ``limit`` bytes once decompressed (no bombs)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(str(exc)) from None
+    if len(out) > limit:
+        raise BodyTooLarge(None, limit)
+    if not inflater.eof or inflater.unused_data:
+        raise ValueError("truncated stream or trailing data")
+    return out
+
+
+def _long_polls(request: Request) -> anyio.CapacityLimiter:
+    """The application's long-poll thread limiter, created in its event loop on first use."""
+    limiter = getattr(request.app.state, "long_polls", None)
+    if limiter is None:
+        limiter = request.app.state.long_polls = anyio.CapacityLimiter(LONG_POLLS)
+    return limiter
 
 
 class BodyTooLarge(Exception):
@@ -157,9 +259,19 @@ async def _owner(request: Request, authorization: Annotated[str | None, Header()
     return owner
 
 
+async def _store_dep(request: Request) -> Store:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a thread
+    # hop per request for a dictionary lookup.
+    return get_store(request)
+
+
+async def _runner_dep(request: Request) -> Runner:
+    return get_runner(request)
+
+
 Owner = Annotated[str, Depends(_owner)]
-StoreDep = Annotated[Store, Depends(get_store)]
-RunnerDep = Annotated[Runner, Depends(get_runner)]
+StoreDep = Annotated[Store, Depends(_store_dep)]
+RunnerDep = Annotated[Runner, Depends(_runner_dep)]
 
 
 def _format_validation(errors: Sequence[Any]) -> str:
@@ -184,7 +296,11 @@ def _install_handlers(app: FastAPI) -> None:
         return _error(413, str(exc))
 
     @app.exception_handler(StoreError)
-    async def _store_error(_request: Request, exc: StoreError) -> JSONResponse:
+    async def _store_error(_request: Request, exc: StoreError) -> Response:
+        if isinstance(exc, Replayed):  # the recorded answer of an earlier identical request
+            return Response(exc.body, status_code=exc.status, media_type="application/json")
+        if isinstance(exc, RateLimited):
+            return _error(429, str(exc), headers={"Retry-After": str(exc.retry_after)})
         if isinstance(exc, NotFound):
             return _error(404, "Not found.")
         if isinstance(exc, Forbidden):
@@ -210,9 +326,9 @@ catalogue = APIRouter()
 
 
 @catalogue.get("/", response_model=PingResponse)
-async def ping(_owner: Owner) -> PingResponse:
-    """§2.1: the connection test."""
-    return PingResponse(version=__version__)
+async def ping(request: Request, _owner: Owner) -> PingResponse:
+    """§2.1: the connection test; ``idempotency`` tells clients keyed POSTs may be re-sent."""
+    return PingResponse(version=__version__, idempotency=request.app.state.idempotency)
 
 
 @catalogue.get("/qpusystem/", response_model=list[QpuSystem])
@@ -317,25 +433,50 @@ def _options(target: str | None, execution_configuration: dict | None,
     return {}
 
 
-@jobs.post("/job/init/", status_code=201, response_model=JobIdResponse)
-async def init_job(req: InitRequest, owner: Owner, store: StoreDep) -> JobIdResponse:
-    """§2.7: create an empty PENDING job (201)."""
+def _remember(request: Request, owner: str, body: bytes,
+              respond: Any) -> Remember | None:
+    """The request's ``Idempotency-Key`` as a :class:`Remember`, or None (no key / disabled)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None or not request.app.state.idempotency:
+        return None
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isascii() or not key.isprintable():
+        raise SubmissionError(
+            f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+        )
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest.update(body)
+    return Remember(owner=owner, key=key, fingerprint=digest.hexdigest(), respond=respond)
+
+
+def _init_response(job: Job) -> tuple[int, str]:
+    body = JobIdResponse(job_id=job.id, request_encodings=list(REQUEST_ENCODINGS))
+    return 201, body.model_dump_json()
+
+
+@jobs.post("/job/init/", status_code=201, response_model=JobIdResponse,
+           response_model_exclude_none=True)
+async def init_job(req: InitRequest, request: Request, owner: Owner,
+                   store: StoreDep) -> JobIdResponse:
+    """§2.7: create an empty PENDING job (201); 429 when the token has too many active jobs."""
     target = _target(req)
     if req.job_type == "VALIDATE" and (req.execution_configuration or req.maestro_config
                                        or req.device_config):
         raise SubmissionError("VALIDATE jobs take no simulator options")
     options = _options(target, req.execution_configuration, req.maestro_config,
                        req.device_config)
+    remember = _remember(request, owner, await request.body(), _init_response)
     job_id = store.create_job(
         owner=owner, job_type=req.job_type, tag=req.tag, target=target,
         execution_configuration=req.execution_configuration,
         maestro_config=req.maestro_config, device_config=req.device_config or None,
-        options=options,
+        options=options, remember=remember, max_active=request.app.state.max_active_jobs,
+        retry_after=RATE_LIMIT_RETRY_AFTER,
     )
-    return JobIdResponse(job_id=job_id)
+    return JobIdResponse(job_id=job_id, request_encodings=list(REQUEST_ENCODINGS))
 
 
-@jobs.post("/job/create_failed/", status_code=201, response_model=JobIdResponse)
+@jobs.post("/job/create_failed/", status_code=201, response_model=JobIdResponse,
+           response_model_exclude_none=True)
 async def create_failed(req: CreateFailedRequest, owner: Owner,
                         store: StoreDep) -> JobIdResponse:
     """§2.16 (test-only): a job that is FAILED from the start."""
@@ -355,9 +496,26 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _chunk_response(added: int) -> Any:
+    """The recorded answer of an ``add_circuits/`` request that added ``added`` circuits."""
+
+    def respond(job: Job) -> tuple[int, str]:
+        if job.status == "FAILED":  # finalized without the credits to pay (402)
+            return 402, json.dumps({"detail": job.error})
+        # the same fields as the first answer (_add_circuits' return), so a replay matches it
+        return 200, AddCircuitsResponse(job_id=job.id, circuits_added=added,
+                                        total_circuits=job.n_circuits,
+                                        finalized=job.finalized,
+                                        max_wait=MAX_WAIT).model_dump_json()
+
+    return respond
+
+
 def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str,
-                  body: bytes) -> AddCircuitsResponse:
+                  body: bytes, remember: Remember | None = None) -> AddCircuitsResponse:
     """The work of ``add_circuits/``, run in the thread pool (it gunzips and parses)."""
+    if remember is not None:
+        store.recall(remember)  # a re-sent chunk is answered before any parsing
     try:
         raw = json.loads(body, object_pairs_hook=_no_duplicate_keys)
     except ValueError as exc:
@@ -369,20 +527,27 @@ def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str,
     except ValidationError as exc:
         raise SubmissionError(_format_validation(exc.errors())) from None
     job = store.get_job(job_id, owner)
-    if job.finalized:
-        raise Conflict("Job is already finalized; no more circuits can be added")
-    if job.status != "PENDING":
+    if job.finalized or job.status != "PENDING":
+        if remember is not None:
+            store.recall(remember)  # the same chunk, sent twice at once, finalized it
+        if job.finalized:
+            raise Conflict("Job is already finalized; no more circuits can be added")
         raise Conflict("Job is not in PENDING status")
     chunk = prepare_chunk(req, job)
+    if remember is not None:
+        remember = Remember(owner=remember.owner, key=remember.key,
+                            fingerprint=remember.fingerprint,
+                            respond=_chunk_response(len(chunk.circuits)))
     job = store.append_chunk(
         job_id, owner, circuits=chunk.circuits, templates=chunk.templates,
         observables=chunk.observables, circuit_ham_map=chunk.circuit_ham_map,
-        max_qubits=chunk.max_qubits, finalize=chunk.finalize,
+        max_qubits=chunk.max_qubits, finalize=chunk.finalize, remember=remember,
     )
     if chunk.finalize:
         runner.enqueue(job_id)
     return AddCircuitsResponse(job_id=job_id, circuits_added=len(chunk.circuits),
-                               total_circuits=job.n_circuits, finalized=job.finalized)
+                               total_circuits=job.n_circuits, finalized=job.finalized,
+                               max_wait=MAX_WAIT)
 
 
 @jobs.post("/job/{job_id}/add_circuits/", status_code=200, response_model=AddCircuitsResponse)
@@ -394,18 +559,32 @@ async def add_circuits(job_id: str, request: Request, owner: Owner, store: Store
     FastAPI so that repeated keys are refused and key order is kept.
     """
     body = await request.body()
+    remember = _remember(request, owner, body, None)  # its answer is set once parsed
     if len(body) <= INLINE_BODY_BYTES:  # a few small circuits: cheaper than a thread hop
-        return _add_circuits(store, runner, job_id, owner, body)
-    return await run_in_threadpool(_add_circuits, store, runner, job_id, owner, body)
+        return _add_circuits(store, runner, job_id, owner, body, remember)
+    return await run_in_threadpool(_add_circuits, store, runner, job_id, owner, body, remember)
 
 
 @jobs.get("/job/{job_id}/status/", response_model=StatusResponse,
           response_model_exclude_none=True)
-async def job_status(job_id: str, owner: Owner, store: StoreDep) -> StatusResponse:
-    """§2.9: upper-case status, ``run_time`` always a number, ``error`` when FAILED."""
+async def job_status(request: Request, job_id: str, owner: Owner, store: StoreDep,
+                     wait: Annotated[float, Query(ge=0)] = 0.0) -> StatusResponse:
+    """§2.9: upper-case status, ``run_time`` always a number, ``error`` when FAILED.
+
+    Local extension (long polling): ``?wait=<seconds>`` holds the answer while the job is
+    PENDING or RUNNING, for at most ``min(wait, MAX_WAIT)`` seconds, and answers the moment it
+    ends. The service advertises it as ``max_wait`` in ``add_circuits/`` answers and in answers
+    to ``?wait=`` polls (plain polls keep the cloud's exact shape); clients that do not know
+    the field ignore it (§2.9 "other fields may be present"), and the cloud never sends it.
+    """
     status, run_time, error = store.status(job_id, owner)
+    if wait > 0 and status in ("PENDING", "RUNNING"):
+        status, run_time, error = await anyio.to_thread.run_sync(
+            store.wait_status, job_id, owner, min(wait, MAX_WAIT), limiter=_long_polls(request)
+        )
     return StatusResponse(status=status, run_time=run_time,
-                          error=error if status == "FAILED" else None)
+                          error=error if status == "FAILED" else None,
+                          max_wait=MAX_WAIT if wait > 0 else None)
 
 
 @jobs.get("/job/{job_id}/resultsV2/")
@@ -507,19 +686,26 @@ async def set_execution_config(job_id: str, request: Request, owner: Owner,
 # ------------------------------------------------------------------------------ the app
 
 
-def create_app(store: Store, runner: Runner, *, faults: FaultPlan | None = None,
+def create_app(store: Store, runner: Runner, *,
+               faults: FaultPlan | Sequence[FaultPlan] | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               extra_routers: Sequence[APIRouter] = (), resume: bool = True) -> FastAPI:
+               extra_routers: Sequence[APIRouter] = (), resume: bool = True,
+               idempotency: bool = True,
+               max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS) -> FastAPI:
     """Build the local service's application.
 
     Args:
         store (Store): the job store.
         runner (Runner): executes finalized jobs.
-        faults (FaultPlan | None): test-only fault injection (see ``local/faults.py``).
+        faults (FaultPlan | Sequence[FaultPlan] | None): test-only fault injection (see
+            ``local/faults.py``); several plans apply independently, the first outermost.
         max_body_bytes (int): request bodies above this get 413.
         extra_routers (Sequence[APIRouter]): more routes, mounted under ``/api``.
         resume (bool): at start-up, queue the jobs a previous process left unfinished
             (:meth:`Store.recover`).
+        idempotency (bool): honour ``Idempotency-Key`` and advertise it in the ping (False
+            behaves like a service that ignores the header, for tests).
+        max_active_jobs (int | None): per-token limit of PENDING/RUNNING jobs (None: none).
 
     Returns:
         FastAPI: the application; ``app.state.store`` and ``app.state.runner`` are set.
@@ -536,6 +722,8 @@ def create_app(store: Store, runner: Runner, *, faults: FaultPlan | None = None,
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.store = store
     app.state.runner = runner
+    app.state.idempotency = idempotency
+    app.state.max_active_jobs = max_active_jobs
     _install_handlers(app)
     app.include_router(catalogue, prefix="/api")
     app.include_router(jobs, prefix="/api")
@@ -546,6 +734,9 @@ def create_app(store: Store, runner: Runner, *, faults: FaultPlan | None = None,
     for router in extra_routers:
         app.include_router(router, prefix="/api")
     app.add_middleware(_BodyLimit, limit=max_body_bytes)
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, plan=faults)  # outermost: sees uvicorn's receive
+    app.add_middleware(_GzipRequests, limit=max_body_bytes)  # outside _BodyLimit: it sees
+    # the decompressed body and its length
+    plans = [faults] if isinstance(faults, FaultPlan) else list(faults or ())
+    for plan in reversed(plans):  # the last added is outermost: it sees uvicorn's receive
+        app.add_middleware(FaultMiddleware, plan=plan)
     return app

@@ -10,7 +10,14 @@ be tested without patching ``requests`` or urllib3:
 * ``action="status"``: answer ``status`` (default 502) with a small JSON body, optionally with a
   ``Retry-After`` header;
 * ``action="drop"``: close the TCP connection without any response (the client sees a
-  connection error).
+  connection error);
+* ``action="slow"``: answer normally but ``delay`` seconds late, past a client's timeout. With
+  ``when="before"`` the request is held (body read first) and the handler runs only after the
+  delay -- possibly after the client's re-send was handled; with ``when="after"`` the handler
+  runs at once and its response is held.
+
+Several plans can be passed to ``create_app(faults=[...])``; each draws independently, so
+plans of probability p1, p2, ... break about 1 - (1-p1)(1-p2)... of the requests.
 
 Which requests are hit: ``methods`` (empty = all) and ``path`` (a regular expression searched
 in the URL path, ``None`` = all); of those, each is hit with ``probability`` (drawn from a
@@ -25,6 +32,7 @@ Must not import anything from the device, compile, results or client packages.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -47,8 +55,10 @@ class FaultPlan:
     Args:
         when: ``"before"`` the handler (no side effect) or ``"after"`` it (side effect done,
             response lost).
-        action: ``"status"`` (answer ``status``) or ``"drop"`` (close the connection).
+        action: ``"status"`` (answer ``status``), ``"drop"`` (close the connection) or
+            ``"slow"`` (answer normally, ``delay`` seconds late).
         status (int): the HTTP status of ``action="status"``.
+        delay (float): seconds of ``action="slow"``.
         times (int | None): how many requests to break; ``None`` = every matching request.
         probability (float): chance that a matching request is broken.
         methods (frozenset[str]): HTTP methods to consider; empty = all.
@@ -62,8 +72,9 @@ class FaultPlan:
     """
 
     when: Literal["before", "after"] = "before"
-    action: Literal["status", "drop"] = "status"
+    action: Literal["status", "drop", "slow"] = "status"
     status: int = 502
+    delay: float = 0.0
     times: int | None = 1
     probability: float = 1.0
     methods: frozenset[str] = frozenset()
@@ -75,8 +86,10 @@ class FaultPlan:
     def __post_init__(self) -> None:
         if self.when not in ("before", "after"):
             raise ValueError(f"when must be 'before' or 'after', got {self.when!r}")
-        if self.action not in ("status", "drop"):
-            raise ValueError(f"action must be 'status' or 'drop', got {self.action!r}")
+        if self.action not in ("status", "drop", "slow"):
+            raise ValueError(f"action must be 'status', 'drop' or 'slow', got {self.action!r}")
+        if self.delay < 0:
+            raise ValueError(f"delay must be >= 0, got {self.delay}")
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError(f"probability must be in [0, 1], got {self.probability}")
         self._pattern = None if self.path is None else re.compile(self.path)
@@ -110,6 +123,9 @@ class FaultMiddleware:
         if scope["type"] != "http" or not self.plan.hit(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
+        if self.plan.action == "slow":
+            await self._slow(scope, receive, send)
+            return
         if self.plan.when == "after":
             async def discard(_message: Message) -> None:
                 return None
@@ -118,6 +134,40 @@ class FaultMiddleware:
         if self.plan.action == "drop" and await _drop(receive):
             return
         await self._answer(send)
+
+    async def _slow(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.plan.when == "after":
+            held: list[Message] = []
+
+            async def hold(message: Message) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(self.plan.delay)
+            for message in held:
+                await send(message)
+            return
+        # Read the whole body now: once the client gives up, the server's receive() only
+        # reports the disconnect, and the handler must still run with the request it got.
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before sending its body: nothing to run
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        await asyncio.sleep(self.plan.delay)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _answer(self, send: Send) -> None:
         body = json.dumps({"detail": f"injected fault: HTTP {self.plan.status}"}).encode()

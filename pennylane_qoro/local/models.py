@@ -154,6 +154,9 @@ class JobIdResponse(_Response):
     """``job/init/`` and ``job/create_failed/`` (§2.7, §2.16)."""
 
     job_id: str
+    request_encodings: list[str] | None = Field(
+        default=None, description="local extension: Content-Encodings accepted on requests"
+    )
 
 
 class AddCircuitsResponse(_Response):
@@ -163,6 +166,9 @@ class AddCircuitsResponse(_Response):
     circuits_added: int
     total_circuits: int
     finalized: bool
+    max_wait: float | None = Field(
+        default=None, description="local extension: longest `status/?wait=` honoured, seconds"
+    )
 
 
 class StatusResponse(_Response):
@@ -171,6 +177,9 @@ class StatusResponse(_Response):
     status: JobStatus
     run_time: float
     error: str | None = Field(default=None, description="why the job FAILED")
+    max_wait: float | None = Field(
+        default=None, description="local extension: longest `status/?wait=` honoured, seconds"
+    )
 
 
 class CancelResponse(_Response):

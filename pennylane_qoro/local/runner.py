@@ -35,8 +35,10 @@ from collections.abc import Callable
 from typing import Any
 
 import maestro
+import numpy as np
 
 from ..client.wire import encode_histogram
+from . import batched
 from . import config as simconfig
 from .qasm import Placeholders, QasmError, parse, strip_measurements
 from .store import Store, Work
@@ -170,6 +172,35 @@ class _Run:
             return
         self.record(item[0], text, time.perf_counter() - started)
 
+    def run_batch(self, program: batched.Program, items: list[tuple], part: batched.Part,
+                  values: np.ndarray, ref: np.ndarray, starts: np.ndarray,
+                  reader: batched.Reader) -> None:
+        """Worker task: the template rows of ``part`` (positions in ``items``), walked on one
+        persistent simulator or run as whole circuits (``local/batched.py``). If that fails,
+        the rows not finished run one by one, so a failure is reported with the circuit's
+        label as on the per-circuit path."""
+        done: set[int] = set()
+
+        def emit(r: int, text: str, seconds: float) -> None:
+            done.add(r)
+            self.record(items[r][0], text, seconds)
+
+        def stopped() -> bool:
+            return self.stopped
+
+        try:
+            if part.kind == "walk":
+                batched.run_rows(program, part.rows, values, ref, starts, reader.state, emit,
+                                 stopped)
+            else:
+                batched.run_whole(program, part.rows, values, reader, emit, stopped)
+        except Exception:
+            log.exception("job %s: batched template rows failed; running them one by one",
+                          self.job_id)
+            for r in part.rows:
+                if r not in done:
+                    self.run_one(items[r])
+
     def reason(self, item: tuple, exc: Exception) -> str:
         """The FAILED message: the label and, for a parse failure, the parser's own words."""
         label = item[1]
@@ -296,8 +327,65 @@ class Runner:
             return
         with self._lock:
             self._runs[job_id] = run
-        first, *rest = work.pending
-        for item in rest:
-            self._pool.submit(lambda item=item: run.run_one(item))
-        # The claiming worker runs the first circuit itself: a 1-circuit job needs no hand-off.
-        run.run_one(first)
+        tasks = self._batched_tasks(run, work)
+        if tasks is None:
+            tasks = [lambda item=item: run.run_one(item) for item in work.pending]
+        first, *rest = tasks
+        for task in rest:
+            self._pool.submit(task)
+        # The claiming worker runs the first task itself: a 1-circuit job needs no hand-off.
+        first()
+
+    def _batched_tasks(self, run: _Run, work: Work) -> list[Callable[[], None]] | None:
+        """Tasks running a template job's rows on persistent simulators, at most one per
+        worker and template (``local/batched.py``); ``None`` when the job does not qualify
+        (bound circuits, non-default simulator options, a seeded EXECUTE job, a template
+        outside the fast path's grammar)."""
+        job = run.job
+        if not batched.default_options(run.options):
+            return None
+        if job.job_type == "EXECUTE" and run.seed is not None:
+            return None  # seeded samples stay simple_execute's, the same on both paths
+        if any(item[3] is None for item in work.pending):
+            return None
+        by_template: dict[int, list[tuple]] = {}
+        for item in work.pending:
+            by_template.setdefault(item[3], []).append(item)
+        tasks: list[Callable[[], None]] = []
+        for index, items in by_template.items():
+            made = self._template_tasks(run, work.templates[index], items)
+            if made is None:
+                return None
+            tasks += made
+        return tasks
+
+    def _template_tasks(self, run: _Run, template: tuple[str, tuple[str, ...]],
+                        items: list[tuple]) -> list[Callable[[], None]] | None:
+        text, names = template
+        program = batched.compile_template(text, names)
+        if program is None:
+            return None
+        job = run.job
+        if job.job_type == "EXPECTATION":
+            groups, ham_map = job.observables or [], job.circuit_ham_map
+            terms = terms_for(items[0][0], groups, ham_map)
+            if any(terms_for(item[0], groups, ham_map) != terms for item in items):
+                return None
+            reader = batched.expectation_reader(terms, run.shared_config)
+            extra = 3.0 * len(terms)  # reading one term costs about three gates
+        else:
+            if not program.measures:
+                return None
+            reader = batched.sampling_reader(program, lambda r: items[r][5], run.shared_config,
+                                             histogram)
+            extra = 1.0
+        values = np.array([item[4] for item in items], dtype=np.float64)
+        values = values.reshape(len(items), len(names))
+        ref = batched.reference_row(values)
+        starts = batched.start_gates(program, values, ref)
+        whole = batched.use_whole(job.job_type, program.n_qubits)
+        parts = batched.partition(starts, len(program.gates), extra, self.workers, whole)
+        return [
+            lambda part=part: run.run_batch(program, items, part, values, ref, starts, reader)
+            for part in parts
+        ]

@@ -6,9 +6,16 @@ servers run in a daemon thread and log at ``warning`` level only; uvicorn's acce
 would print request lines (paths, never headers or tokens), is off.
 
 * :func:`start`: THE embedded service of this process: 127.0.0.1, ephemeral port, in-memory
-  database unless ``db`` is given, a fresh random token; idempotent; stopped at exit.
+  database unless ``db`` is given, a fresh random token; idempotent; stopped at exit. Its token
+  is granted :data:`EMBEDDED_GRANT` (10**9 credits): the embedded service is a free simulator on
+  the user's own machine, so its credit ledger (the cloud's ``credits/`` accounting, kept so the
+  protocol is the same) must never stop a local training run with HTTP 402.
 * :func:`serve`: a NEW independent server for tests, stopped when the ``with`` block ends.
 * :func:`create_token`: mint a token in a database file (``qoro-local token create``).
+
+:func:`serve`, :func:`create_token` and ``qoro-local serve`` / ``token create`` keep the
+documented default grant (``store.DEFAULT_GRANT``, 1000.00 credits), so the credit flow (and
+402 when a balance runs out) can still be exercised against them.
 
 Must not import anything from the device, compile, results or client packages.
 """
@@ -27,12 +34,15 @@ from pathlib import Path
 import uvicorn
 from fastapi import APIRouter
 
-from .app import DEFAULT_MAX_BODY_BYTES, create_app
+from .app import DEFAULT_MAX_ACTIVE_JOBS, DEFAULT_MAX_BODY_BYTES, create_app
 from .faults import FaultPlan
 from .runner import Runner
 from .store import DEFAULT_GRANT, Store
 
 STARTUP_TIMEOUT = 30.0
+#: Starting balance of the embedded service's token, in hundredths of a credit: 10**9 credits,
+#: far more than any local run uses (the embedded service is free; see the module docstring).
+EMBEDDED_GRANT = 10**9 * 100
 
 
 def default_routers() -> list[APIRouter]:
@@ -80,14 +90,17 @@ class _Server:
     """One uvicorn server in a daemon thread, with its store and runner."""
 
     def __init__(self, *, db: str | Path | None, workers: int | None, host: str, port: int,
-                 faults: FaultPlan | None, max_body_bytes: int,
-                 extra_routers: Sequence[APIRouter] | None, grant: int):
+                 faults: FaultPlan | Sequence[FaultPlan] | None, max_body_bytes: int,
+                 extra_routers: Sequence[APIRouter] | None, grant: int,
+                 idempotency: bool = True,
+                 max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS):
         self.store = Store(db)
         self.runner = Runner(self.store, workers=workers)
         token = self.store.create_token(grant=grant)
         routers = default_routers() if extra_routers is None else extra_routers
         app = create_app(self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
-                         extra_routers=routers)
+                         extra_routers=routers, idempotency=idempotency,
+                         max_active_jobs=max_active_jobs)
         self.sock = bind(host, port)
         bound_port = self.sock.getsockname()[1]
         self.server = uvicorn.Server(uvicorn.Config(
@@ -145,7 +158,8 @@ def start(*, db: str | Path | None = None, workers: int | None = None) -> LocalS
 
     Returns:
         LocalService: ``url`` on 127.0.0.1 with an ephemeral port, and a random token made
-        for this process. Later calls return the same service (their arguments are ignored).
+        for this process, granted :data:`EMBEDDED_GRANT` (10**9 credits, so local runs never
+        hit 402). Later calls return the same service (their arguments are ignored).
 
     >>> url, token = start()  # doctest: +SKIP
     """
@@ -154,7 +168,7 @@ def start(*, db: str | Path | None = None, workers: int | None = None) -> LocalS
         if _EMBEDDED is None:
             _EMBEDDED = _Server(db=db, workers=workers, host="127.0.0.1", port=0, faults=None,
                                 max_body_bytes=DEFAULT_MAX_BODY_BYTES, extra_routers=None,
-                                grant=DEFAULT_GRANT)
+                                grant=EMBEDDED_GRANT)
             atexit.register(_stop_embedded)
         return _EMBEDDED.service
 
@@ -169,10 +183,11 @@ def _stop_embedded() -> None:
 
 @contextmanager
 def serve(*, db: str | Path | None = None, workers: int | None = None, host: str = "127.0.0.1",
-          port: int = 0, faults: FaultPlan | None = None,
+          port: int = 0, faults: FaultPlan | Sequence[FaultPlan] | None = None,
           max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
           extra_routers: Sequence[APIRouter] | None = None,
-          grant: int = DEFAULT_GRANT) -> Iterator[LocalService]:
+          grant: int = DEFAULT_GRANT, idempotency: bool = True,
+          max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS) -> Iterator[LocalService]:
     """Run a new, independent local service for the duration of a ``with`` block.
 
     Args:
@@ -180,17 +195,21 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
         workers (int | None): worker threads; default one per core.
         host (str): interface to listen on.
         port (int): port; 0 picks a free one.
-        faults (FaultPlan | None): test-only fault injection.
+        faults (FaultPlan | Sequence[FaultPlan] | None): test-only fault injection.
         max_body_bytes (int): request bodies above this get 413.
         extra_routers (Sequence[APIRouter] | None): routes mounted under ``/api`` besides the
             circuit flow; ``None`` = :func:`default_routers` (characterization).
         grant (int): starting balance of the service's token, in hundredths of a credit.
+        idempotency (bool): honour and advertise ``Idempotency-Key`` (False for tests of
+            clients facing a service without it).
+        max_active_jobs (int | None): per-token limit of PENDING/RUNNING jobs (None: none).
 
     Yields:
         LocalService: the running service.
     """
     server = _Server(db=db, workers=workers, host=host, port=port, faults=faults,
-                     max_body_bytes=max_body_bytes, extra_routers=extra_routers, grant=grant)
+                     max_body_bytes=max_body_bytes, extra_routers=extra_routers, grant=grant,
+                     idempotency=idempotency, max_active_jobs=max_active_jobs)
     try:
         yield server.service
     finally:

@@ -13,7 +13,15 @@ Tables:
   * ``circuits``: one row per circuit in submission order (bound text, or template index plus
     parameter values), its shots and cost, and its result once run (one JSON text per row);
   * ``artifacts``: named text blobs per job, for routes other than the circuit flow
-    (e.g. characterization results).
+    (e.g. characterization results);
+  * ``idempotency``: per owner and ``Idempotency-Key``, a fingerprint of the request and the
+    response it got (qoro-api.md §8 item 10). The key is looked up and recorded in the SAME
+    transaction as the job creation or chunk append it guards, so a re-sent request -- even
+    one racing the original -- is answered from the record and never applied twice.
+
+Per-owner fairness: :meth:`Store.create_job` refuses a new job (:class:`RateLimited`) while the
+owner already has ``max_active`` jobs PENDING or RUNNING (uploads idle for
+:data:`IDLE_UPLOAD_SECONDS` do not count), so one token's flood cannot fill the worker queue.
 
 Amounts are integers in hundredths of a credit and are written as decimal strings on the wire
 (qoro-api.md §2.5).
@@ -28,11 +36,12 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +52,10 @@ DEFAULT_GRANT = 100_000
 MAX_ATTEMPTS = 3
 ACTIVE = ("PENDING", "RUNNING")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+# Idempotency records older than this are purged at start-up (clients re-send within seconds).
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# An unfinalized upload untouched for this long no longer counts against its owner's limit.
+IDLE_UPLOAD_SECONDS = 600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
@@ -115,6 +128,17 @@ CREATE TABLE IF NOT EXISTS artifacts (
     value TEXT NOT NULL,
     PRIMARY KEY (job_id, name)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS jobs_owner_status ON jobs (owner, status);
+CREATE TABLE IF NOT EXISTS idempotency (
+    owner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    job_id TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (owner, key)
+) WITHOUT ROWID;
 """
 
 
@@ -140,6 +164,46 @@ class Invalid(StoreError):
 
 class InsufficientCredits(StoreError):
     """The job costs more than the balance (402); the job is FAILED with the same message."""
+
+
+class RateLimited(StoreError):
+    """The owner has too many active jobs (429 with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class KeyReused(Conflict):
+    """An ``Idempotency-Key`` already used for a different request (409)."""
+
+
+class Replayed(StoreError):
+    """The request was already applied under its ``Idempotency-Key``: answer the record."""
+
+    def __init__(self, status: int, body: str):
+        super().__init__(f"replayed response {status}")
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True)
+class Remember:
+    """An ``Idempotency-Key`` to honour for one request.
+
+    Attributes:
+        owner (str): the caller's owner key (keys are per owner).
+        key (str): the header's value.
+        fingerprint (str): digest of method, path and body; a different request under the
+            same key is refused.
+        respond (Callable[[Job], tuple[int, str]]): builds the (status, JSON body) answered to
+            this request from the job as the transaction leaves it; recorded for replays.
+    """
+
+    owner: str
+    key: str
+    fingerprint: str
+    respond: Callable[[Job], tuple[int, str]]
 
 
 def hash_token(token: str) -> str:
@@ -261,6 +325,8 @@ class Store:
         if self.path is not None:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        # Notified after every commit: long-polling status requests wait on it (wait_status).
+        self._changed = threading.Condition(self._lock)
         self._db = sqlite3.connect(
             self.path or ":memory:", check_same_thread=False, isolation_level=None
         )
@@ -290,6 +356,7 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._changed.notify_all()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         with self._lock:
@@ -400,17 +467,75 @@ class Store:
                                job_id=job_id)
         return n
 
+    # ------------------------------------------------------------------ idempotency
+
+    def recall(self, remember: Remember) -> None:
+        """Answer from the record if this key was already used (a cheap pre-check).
+
+        Raises:
+            Replayed: the same request was applied before; carries its response.
+            KeyReused: the key was used for a different request.
+        """
+        with self._lock:
+            self._recall(self._db, remember)
+
+    @staticmethod
+    def _recall(db: sqlite3.Connection, remember: Remember) -> None:
+        row = db.execute(
+            "SELECT fingerprint, status, body FROM idempotency WHERE owner = ? AND key = ?",
+            (remember.owner, remember.key),
+        ).fetchone()
+        if row is None:
+            return
+        if row[0] != remember.fingerprint:
+            raise KeyReused(
+                "Idempotency-Key was already used for a different request; use a new key"
+            )
+        raise Replayed(row[1], row[2])
+
+    @staticmethod
+    def _remember(db: sqlite3.Connection, remember: Remember, job: Job) -> None:
+        status, body = remember.respond(job)
+        db.execute(
+            "INSERT INTO idempotency (owner, key, fingerprint, status, body, job_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (remember.owner, remember.key, remember.fingerprint, status, body, job.id, _now()),
+        )
+
     # ------------------------------------------------------------------ jobs
 
     def create_job(self, *, owner: str, job_type: str, tag: str | None, target: str | None,
                    execution_configuration: dict | None = None,
                    maestro_config: dict | None = None, device_config: dict | None = None,
                    options: dict | None = None, status: str = "PENDING",
-                   error: str | None = None) -> str:
-        """Insert a new job and return its id (a uuid4 string, qoro-api.md §1.1)."""
+                   error: str | None = None, remember: Remember | None = None,
+                   max_active: int | None = None, retry_after: int = 1) -> str:
+        """Insert a new job and return its id (a uuid4 string, qoro-api.md §1.1).
+
+        Args:
+            remember (Remember | None): the request's ``Idempotency-Key``; checked and
+                recorded in this transaction.
+            max_active (int | None): refuse the job while the owner has this many active jobs.
+            retry_after (int): seconds suggested to a refused caller.
+
+        Raises:
+            Replayed: the key was already used for this request (no new job).
+            KeyReused: the key was used for another request.
+            RateLimited: the owner is at ``max_active``.
+        """
         job_id = str(uuid.uuid4())
         now = _now()
         with self._tx() as db:
+            if remember is not None:
+                self._recall(db, remember)
+            if max_active is not None:
+                active = self._active_jobs(db, owner)
+                if active >= max_active:
+                    raise RateLimited(
+                        f"Too many active jobs: {active} PENDING or RUNNING (limit "
+                        f"{max_active}); wait for some to finish",
+                        retry_after,
+                    )
             db.execute(
                 "INSERT INTO jobs (id, owner, job_type, tag, target, status, "
                 "execution_configuration, maestro_config, device_config, options, error, "
@@ -419,7 +544,29 @@ class Store:
                  _dumps(maestro_config), _dumps(device_config), _dumps(options or {}), error,
                  now, now),
             )
+            if remember is not None:
+                self._remember(db, remember, self._owned(db, job_id, owner))
         return job_id
+
+    @staticmethod
+    def _active_jobs(db: sqlite3.Connection, owner: str) -> int:
+        idle = (datetime.now(timezone.utc) - timedelta(seconds=IDLE_UPLOAD_SECONDS)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ"
+        )
+        (n,) = db.execute(
+            "SELECT COUNT(*) FROM jobs WHERE owner = ? AND status IN ('PENDING', 'RUNNING') "
+            "AND (finalized = 1 OR updated_at > ?)",
+            (owner, idle),
+        ).fetchone()
+        return n
+
+    def job_ids(self, owner: str) -> list[str]:
+        """Every job id of an owner, oldest first (for audits and tests)."""
+        return [
+            job_id for (job_id,) in self._read(
+                "SELECT id FROM jobs WHERE owner = ? ORDER BY created_at, id", (owner,)
+            )
+        ]
 
     def _owned(self, db: sqlite3.Connection, job_id: str, owner: str) -> Job:
         row = db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -446,11 +593,27 @@ class Store:
             raise NotFound(job_id)
         return rows[0]
 
+    def wait_status(self, job_id: str, owner: str, timeout: float) -> tuple[str, float, str | None]:
+        """:meth:`status`, after waiting up to ``timeout`` seconds for an active job to end.
+
+        The wait ends as soon as a commit leaves the job outside PENDING/RUNNING (each commit
+        wakes the waiters, which re-read the status), so a long-polling client hears about the
+        end of its job at once instead of at its next polling tick.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                row = self.status(job_id, owner)
+                remaining = deadline - time.monotonic()
+                if row[0] not in ACTIVE or remaining <= 0:
+                    return row
+                self._changed.wait(remaining)
+
     def append_chunk(self, job_id: str, owner: str, *, circuits: Sequence[CircuitRow],
                      templates: Sequence[tuple[str, tuple[str, ...]]],
                      observables: list[list[str]] | None,
                      circuit_ham_map: list[list[int]] | None, max_qubits: int,
-                     finalize: bool) -> Job:
+                     finalize: bool, remember: Remember | None = None) -> Job:
         """Append one ``add_circuits`` chunk to a job, in one transaction.
 
         Args:
@@ -466,6 +629,9 @@ class Store:
                 must carry the same.
             max_qubits (int): the widest circuit of this chunk.
             finalize (bool): the chunk's ``finalized`` was ``"true"``.
+            remember (Remember | None): the request's ``Idempotency-Key``; checked before
+                anything else and recorded in this transaction (with the 402 of a job that
+                fails for credits, too).
 
         Returns:
             Job: the job after the append.
@@ -477,9 +643,13 @@ class Store:
                 outside the job, or finalizing an empty job.
             InsufficientCredits: finalizing a job that costs more than the balance; the job is
                 FAILED (committed) before this is raised.
+            Replayed: the key was already used for this request (nothing appended).
+            KeyReused: the key was used for another request.
         """
         failed: str | None = None
         with self._tx() as db:
+            if remember is not None:
+                self._recall(db, remember)
             job = self._owned(db, job_id, owner)
             if job.finalized:
                 raise Conflict("Job is already finalized; no more circuits can be added")
@@ -525,6 +695,8 @@ class Store:
             if finalize:
                 failed = self._finalize(db, job, total, job.cost + chunk_cost, circuit_ham_map)
             job = self._owned(db, job_id, owner)
+            if remember is not None:
+                self._remember(db, remember, job)
         if failed:
             raise InsufficientCredits(failed)
         return job
@@ -776,6 +948,9 @@ class Store:
         """
         with self._tx() as db:
             now = _now()
+            expired = datetime.now(timezone.utc) - timedelta(seconds=IDEMPOTENCY_TTL_SECONDS)
+            db.execute("DELETE FROM idempotency WHERE created_at < ?",
+                       (expired.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
             stuck = db.execute(
                 "SELECT id, owner, attempts FROM jobs WHERE status = 'RUNNING'"
             ).fetchall()

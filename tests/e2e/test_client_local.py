@@ -168,14 +168,29 @@ def test_get_retried_through_service_faults():
         assert plan.injected == 2 and c.stats.retries == 2
 
 
-def test_init_not_retried_through_service_faults():
+def test_init_not_retried_without_advertised_idempotency():
+    plan = FaultPlan(
+        when="after", action="drop", times=1, methods=frozenset({"POST"}), path="job/init"
+    )
+    with serve(faults=plan, idempotency=False) as svc, QoroClient(svc.url, api_key=svc.token) as c:
+        with pytest.raises(AmbiguousSubmissionError, match="may have created a job"):
+            c.submit(JobSpec(circuits=(("a", _measured(1, "")),), shots=1))
+        # the POST was sent once; the lost answer cost one ping, which said "no idempotency"
+        assert plan.injected == 1 and c.stats.requests == 2
+
+
+def test_init_resent_with_its_key_when_the_service_advertises_idempotency():
     plan = FaultPlan(
         when="after", action="drop", times=1, methods=frozenset({"POST"}), path="job/init"
     )
     with serve(faults=plan) as svc, QoroClient(svc.url, api_key=svc.token) as c:
-        with pytest.raises(AmbiguousSubmissionError):
-            c.submit(JobSpec(circuits=(("a", _measured(1, "")),), shots=1))
-        assert plan.injected == 1 and c.stats.requests == 1
+        result = c.run(JobSpec(circuits=(("a", _measured(1, "x q[0];\n")),), shots=3))
+        assert result.results == {"a": {"1": 3}}
+        assert plan.injected == 1
+        # the job created by the lost attempt is the job that ran: one job, one debit
+        usage = [t for t in c.transactions(page_size=100)["results"]
+                 if t["transaction_type"] == "USAGE"]
+        assert [t["job_id"] for t in usage] == [result.job_id]
 
 
 def test_failed_upload_leaves_no_job_behind():

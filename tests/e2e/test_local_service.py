@@ -140,7 +140,7 @@ class TestCatalogue:
         assert r.url.endswith("/api/")
         body = r.json()
         assert body["service"] == "qoro-local"
-        assert body["idempotency"] is False
+        assert body["idempotency"] is True  # Idempotency-Key honoured (qoro-api.md §8 item 10)
         assert isinstance(body["version"], str)
 
     def test_qpu_entries_have_exactly_four_keys(self, api: Api) -> None:

@@ -9,6 +9,7 @@ from urllib3.util.retry import Retry
 
 from pennylane_qoro.client.wire import compress_text
 from pennylane_qoro.local import FaultPlan, serve
+from pennylane_qoro.local.store import Store, hash_token
 
 CIRCUIT = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\n' \
           "measure q[0] -> c[0];\n"
@@ -111,3 +112,44 @@ class TestOverHttp:
                 s.post(f"{svc.url}/job/{job_id}/add_circuits/", json=add_body()).status_code == 409
             usage = s.get(f"{svc.url}/credits/transactions/").json()["results"][0]
             assert usage["transaction_type"] == "USAGE" and usage["job_id"] == job_id
+
+
+class TestSlowAnswers:
+    """``action="slow"``: answers held past a client's timeout (qoro-api.md §1.5)."""
+
+    def test_rejects_a_negative_delay(self) -> None:
+        with pytest.raises(ValueError, match="delay"):
+            FaultPlan(action="slow", delay=-1)
+
+    def test_after_the_handler_the_job_exists_although_the_client_timed_out(
+            self, tmp_path) -> None:
+        plan = FaultPlan(action="slow", when="after", delay=1.0, path="job/init")
+        with serve(faults=plan, db=tmp_path / "db.sqlite") as svc:
+            s = session(svc.token)
+            with pytest.raises(requests.ReadTimeout):
+                s.post(f"{svc.url}/job/init/", json={"job_type": "EXECUTE"}, timeout=0.3)
+            store = Store(tmp_path / "db.sqlite")
+            try:
+                assert len(store.job_ids(hash_token(svc.token))) == 1
+            finally:
+                store.close()
+            assert plan.injected == 1
+
+    def test_before_the_handler_the_request_runs_after_the_delay(self) -> None:
+        plan = FaultPlan(action="slow", when="before", delay=0.5, path="add_circuits")
+        with serve(faults=plan) as svc:
+            s = session(svc.token)
+            job_id = s.post(f"{svc.url}/job/init/", json={"job_type": "EXECUTE"}).json()["job_id"]
+            r = s.post(f"{svc.url}/job/{job_id}/add_circuits/", json=add_body("false"),
+                       timeout=10)
+            assert r.status_code == 200 and r.json()["total_circuits"] == 1
+            assert plan.injected == 1
+
+    def test_several_plans_apply_independently(self) -> None:
+        plans = [FaultPlan(status=502, times=1, path="credits"),
+                 FaultPlan(status=503, times=1, path="credits")]
+        with serve(faults=plans) as svc:
+            s = session(svc.token)
+            codes = [s.get(f"{svc.url}/credits/").status_code for _ in range(3)]
+            assert codes == [502, 503, 200]
+            assert [p.injected for p in plans] == [1, 1]

@@ -104,6 +104,13 @@ def pairs(text: str) -> list[tuple[int, int]]:
     return [(int(c), int(j)) for c, j in re.findall(r"(\d+) circuit\(s\) -> (\d+) job", text)]
 
 
+def pairs_total(line: str) -> tuple[int, int]:
+    """``"...: 2 job(s), 6 circuit(s)..."`` -> (2, 6)."""
+    m = re.search(r": (\d+) job\(s\), (\d+) circuit\(s\)", line)
+    assert m, line
+    return int(m.group(1)), int(m.group(2))
+
+
 def device_calls(stdout: str, header: str) -> list[tuple[int, int]]:
     """The ``device call i: c circuit(s) -> j job(s)`` lines printed right after ``header``."""
     lines = stdout.splitlines()
@@ -130,7 +137,9 @@ def test_tutorials_folder_lists_the_four_tutorials():
         assert name in readme
         text = (TUTORIALS / name).read_text()
         assert text.count("# %% [markdown]") >= 3, f"{name}: too few markdown cells"
-        assert "QORO_TUTORIAL_FIGURES" in text and "matplotlib.use(\"Agg\")" in text
+        assert "from _figures import" in text, f"{name}: figures not saved through _figures.py"
+    shared = (TUTORIALS / "_figures.py").read_text()
+    assert "QORO_TUTORIAL_FIGURES" in shared and "matplotlib.use(\"Agg\")" in shared
 
 
 class TestQuickstart:
@@ -165,11 +174,19 @@ class TestQuickstart:
 
     def test_tracker_shows_one_job_per_gradient(self, tutorial):
         run = tutorial("01_quickstart.py")
-        # default diff_method="best": the device's own parameter-shift, forward + 4 shifted
+        # diff_method="device": the device's own parameter-shift, forward + 4 shifted
         # circuits in ONE job
-        best = run.match(r"tracker, diff_method='best': (\d+) job\(s\), (\d+) circuit")
-        assert (int(best.group(1)), int(best.group(2))) == (1, 5)
-        assert device_calls(run.stdout, "tracker, diff_method='best'") == [(5, 1)]
+        device = run.match(r"tracker, diff_method='device': (\d+) job\(s\), (\d+) circuit")
+        assert (int(device.group(1)), int(device.group(2))) == (1, 5)
+        assert device_calls(run.stdout, "tracker, diff_method='device'") == [(5, 1)]
+        # the default "best": a forward job of one circuit, then the derivative job
+        best = run.line("tracker, diff_method='best' (the default):")
+        assert pairs_total(best) == (2, 6) and best.endswith("same gradient: True")
+        assert device_calls(run.stdout, "tracker, diff_method='best'") == [(1, 1), (5, 1)]
+        # ... so a plain call costs one circuit with "best", the shifted ones too with "device"
+        plain = dict(re.findall(r"a plain call, diff_method='(\w+)': (\d+) circuit\(s\) in 1 job",
+                                run.stdout))
+        assert plain == {"best": "1", "device": "5"}
         # PennyLane's transform: the forward pass, then the 4-circuit gradient batch, one job each
         ps = run.line("tracker, diff_method='parameter-shift':")
         assert ps.endswith("same gradient: True")

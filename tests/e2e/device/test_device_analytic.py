@@ -74,7 +74,9 @@ def test_wire_labels(wires, make_device):
 
 
 def test_broadcasting(make_device):
-    """Test a broadcast QNode: one row per element, results stacked like default.qubit."""
+    """Test a broadcast QNode: one tape (the default "best" resolves to device derivatives,
+    which must not split a broadcast over constants), one row per element, results stacked
+    like default.qubit."""
     x = np.array([0.1, 0.9, 2.3, -1.0])
 
     def circuit(x, y):
@@ -88,6 +90,7 @@ def test_broadcasting(make_device):
         got = qml.QNode(circuit, dev)(x, 0.4)
     want = qml.QNode(circuit, qml.device("default.qubit", wires=2))(x, 0.4)
     assert tracker.totals["jobs"] == 1 and tracker.totals["circuits"] == len(x)
+    assert tracker.history["executions"] == [1]
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, atol=TOL)
 

@@ -139,3 +139,64 @@ def test_no_key_no_url_uses_local_service_and_warns_once(monkeypatch, tmp_path):
     assert sum("embedded local" in str(w.message) for w in record) == 1
     assert dev._url.startswith("http://127.0.0.1:")
     assert qml.QNode(lambda: qml.expval(qml.Z(0)), dev)() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "skip_file_prefixes",
+    [
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                not device_module._SKIP_FILE_PREFIXES,
+                reason="warnings.warn(skip_file_prefixes=...) needs Python >= 3.12",
+            ),
+        ),
+        False,
+    ],
+)
+def test_local_warning_points_at_the_users_line(skip_file_prefixes, monkeypatch, tmp_path):
+    """Test the embedded-service warning names the user's ``qml.device(...)`` line (this
+    file), not PennyLane's device_constructor.py, through qml.device and the class itself;
+    both the skip_file_prefixes path and the stack-walking fallback."""
+    monkeypatch.delenv("QORO_API_KEY", raising=False)
+    monkeypatch.delenv("QORO_API_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(device_module, "_SKIP_FILE_PREFIXES", skip_file_prefixes)
+    makers = {
+        "qml.device": lambda: qml.device("qoro.maestro", wires=1),
+        "QoroDevice": lambda: device_module.QoroDevice(wires=1),
+    }
+    for name, make in makers.items():
+        monkeypatch.setattr(device_module, "_LOCAL_WARNED", False)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            make()
+        [warning] = [w for w in record if "embedded local" in str(w.message)]
+        assert warning.filename == __file__, name
+
+
+def test_url_and_key_from_the_same_dotenv_go_together(qoro_service, monkeypatch, tmp_path):
+    """Test QORO_API_URL in a .env file is used like QORO_API_KEY from the same file (and wins
+    over the environment), so a local token in .env never goes to another URL."""
+    monkeypatch.delenv("QORO_API_KEY", raising=False)
+    monkeypatch.setenv("QORO_API_URL", "https://elsewhere.example.org/api")
+    (tmp_path / ".env").write_text(
+        f"QORO_API_URL={qoro_service.url}\nQORO_API_KEY={qoro_service.token}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    dev = qml.device("qoro.maestro", wires=1)
+    assert dev._url == qoro_service.url
+    assert qml.QNode(lambda: qml.expval(qml.Z(0)), dev)() == pytest.approx(1.0)
+
+
+def test_dotenv_url_local_selects_the_embedded_service_silently(monkeypatch, tmp_path):
+    """Test QORO_API_URL=local in .env: the embedded service, without the no-key warning."""
+    monkeypatch.delenv("QORO_API_KEY", raising=False)
+    monkeypatch.delenv("QORO_API_URL", raising=False)
+    (tmp_path / ".env").write_text("QORO_API_URL=local\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(device_module, "_LOCAL_WARNED", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dev = qml.device("qoro.maestro", wires=1)
+    assert dev._url.startswith("http://127.0.0.1:")

@@ -254,17 +254,112 @@ def test_grad_on_execution_false_splits_forward_and_derivatives(make_device):
 
 
 def test_best_is_device_when_analytic_and_parameter_shift_with_shots(make_device):
-    """Test diff_method="best": device derivatives for analytic circuits (one job), PennyLane's
-    parameter-shift transform with shots (forward job, then a job of shifted tapes)."""
+    """Test diff_method="best": device derivatives for analytic circuits (a forward job, then
+    one derivative job of forward + shifted rows), PennyLane's parameter-shift transform with
+    shots (forward job, then a job of shifted tapes)."""
     dev = make_device(4)
     weights = pnp.array(np.random.default_rng(2).uniform(0, 2, (3, 4)), requires_grad=True)
     with qml.Tracker(dev) as tracker:
-        qml.grad(qml.QNode(_ansatz, dev))(weights)
-    assert tracker.history["execute_and_derivative_batches"] == [1]
+        grad = qml.grad(qml.QNode(_ansatz, dev))(weights)
+    assert tracker.history["batches"] == [1] and tracker.history["derivative_batches"] == [1]
+    assert tracker.history["circuits"] == [1, 1 + 2 * 12]
+    assert "execute_and_derivative_batches" not in tracker.history
+    ref = qml.QNode(_ansatz, qml.device("default.qubit", wires=4), diff_method="parameter-shift")
+    np.testing.assert_allclose(grad, qml.grad(ref)(weights), atol=TOL)
     with qml.Tracker(dev) as tracker:
         qml.grad(qml.set_shots(qml.QNode(_ansatz, dev), shots=100))(weights)
     assert tracker.history["batches"] == [1, 1]
     assert "execute_and_derivative_batches" not in tracker.history
+
+
+def test_forward_only_call_with_best_runs_no_shifted_rows(make_device):
+    """Test that a plain forward call with trainable parameters under the default "best" is
+    one job of ONE row (no 2P shifted rows paid for nothing), with autograd and under
+    torch.no_grad(); explicit diff_method="device" keeps the one-job step, so its forward
+    call carries the shifted rows (the documented trade-off)."""
+    torch = pytest.importorskip("torch")
+    dev = make_device(4)
+    weights = np.random.default_rng(3).uniform(0, 2, (3, 4))
+    calls = {
+        "autograd": lambda q: q(pnp.array(weights, requires_grad=True)),
+        "torch no_grad": lambda q: q(torch.tensor(weights, requires_grad=True)),
+    }
+    for name, call in calls.items():
+        with torch.no_grad(), qml.Tracker(dev) as tracker:
+            value = call(qml.QNode(_ansatz, dev))
+        assert tracker.history["circuits"] == [1], name
+        assert tracker.history["batches"] == [1], name
+        assert "execute_and_derivative_batches" not in tracker.history, name
+        want = qml.QNode(_ansatz, qml.device("default.qubit", wires=4))(weights)
+        np.testing.assert_allclose(qml.math.toarray(value), want, atol=TOL)
+    with qml.Tracker(dev) as tracker:
+        qml.QNode(_ansatz, dev, diff_method="device")(pnp.array(weights, requires_grad=True))
+    assert tracker.history["execute_and_derivative_batches"] == [1]
+    assert tracker.history["circuits"] == [1 + 2 * 12]
+
+
+def test_explicit_grad_on_execution_wins_over_the_default(make_device):
+    """Test that grad_on_execution=True with "best" gives the one-job step (forward and
+    shifted rows together), the mirror of test_grad_on_execution_false_splits..."""
+    dev = make_device(4)
+    weights = pnp.array(np.random.default_rng(4).uniform(0, 2, (3, 4)), requires_grad=True)
+    qnode = qml.QNode(_ansatz, dev, grad_on_execution=True)
+    with qml.Tracker(dev) as tracker:
+        grad = qml.grad(qnode)(weights)
+    assert tracker.history["jobs"] == [1]
+    assert tracker.history["execute_and_derivative_batches"] == [1]
+    assert tracker.history["circuits"] == [1 + 2 * 12]
+    ref = qml.QNode(_ansatz, qml.device("default.qubit", wires=4), diff_method="parameter-shift")
+    np.testing.assert_allclose(grad, qml.grad(ref)(weights), atol=TOL)
+
+
+# --------------------------------------------------------------------------- broadcasts
+
+
+def _grid_circuit(x, w):
+    qml.RX(x, 0)
+    qml.CRY(w[0], [0, 1])
+    qml.U3(x, w[1], 0.3, wires=1)
+    return qml.expval(qml.Z(0) @ qml.Y(1)), qml.probs(wires=[1])
+
+
+@pytest.mark.parametrize("diff_method", ["device", "best"])
+def test_broadcast_over_constants_is_not_split(diff_method, make_device):
+    """Test a broadcast over a NON-trainable argument (a parameter grid) with trainable
+    weights under device derivatives: the tape stays whole (one execution, not one tape per
+    element), its elements are rows of one job, and the Jacobian equals default.qubit's."""
+    dev = make_device(2)
+    x = pnp.array([0.1, 0.9, 2.3, -1.0], requires_grad=False)
+    w = pnp.array([0.4, -0.7], requires_grad=True)
+    qnode = qml.QNode(_grid_circuit, dev, diff_method=diff_method)
+    with qml.Tracker(dev) as tracker:
+        got = qml.jacobian(lambda w: _flat(qnode(x, w)))(w)
+    ref = qml.QNode(_grid_circuit, qml.device("default.qubit", wires=2), diff_method="backprop")
+    np.testing.assert_allclose(got, qml.jacobian(lambda w: _flat(ref(x, w)))(w), atol=TOL)
+    assert tracker.history["executions"] == [1]
+    # per element: the forward row, four shifted rows for CRY's and two for U3's parameter
+    rows = len(x) * (1 + 4 + 2)
+    if diff_method == "device":
+        assert tracker.history["jobs"] == [1] and tracker.history["circuits"] == [rows]
+    else:
+        assert tracker.history["derivatives"] == [1]
+        assert tracker.history["circuits"] == [len(x), rows]
+
+
+def test_grid_forward_pass_is_one_tape_under_device_derivatives(make_device):
+    """Test the landscape case: a 400-point grid of constants through a diff_method="device"
+    QNode is one tape of 400 rows in one job (no broadcast_expand into 400 tapes)."""
+    dev = make_device(2)
+    grid = np.linspace(-np.pi, np.pi, 400)
+    with qml.Tracker(dev) as tracker:
+        got = qml.QNode(_grid_circuit, dev, diff_method="device")(grid, np.array([0.4, -0.7]))
+    want = qml.QNode(_grid_circuit, qml.device("default.qubit", wires=2))(
+        grid, np.array([0.4, -0.7])
+    )
+    assert tracker.history["executions"] == [1]
+    assert tracker.history["jobs"] == [1] and tracker.history["circuits"] == [400]
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, atol=TOL)
 
 
 # --------------------------------------------------------------------------- hybrid torch model

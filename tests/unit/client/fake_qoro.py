@@ -4,8 +4,11 @@
 speaks the endpoints of qoro-api.md §2 with simple in-memory jobs, records every request
 (method, path, query, headers, body) and injects faults on demand: any status with any body
 and headers, a delay, or a dropped connection (the socket is closed before any byte of a
-response is written). Nothing in ``requests`` or urllib3 is patched: the client under test
-does real HTTP.
+response is written), before the request is handled or, with ``after=True``, once it was
+(the response is lost). With ``idempotency = True`` it advertises ``"idempotency": true`` and
+answers a repeated ``Idempotency-Key`` on ``job/init/``/``add_circuits/`` with the first
+answer, like the local service. Nothing in ``requests`` or urllib3 is patched: the client
+under test does real HTTP.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Fault:
     delay: float = 0.0  # then answer normally (or with status/drop)
     echo_auth: bool = False  # put the received Authorization header in the error body
     passthrough: bool = False  # no fault: lets a later queued fault hit the N-th request
+    after: bool = False  # handle the request first, then misbehave (the answer is lost)
 
 
 @dataclass
@@ -79,6 +83,8 @@ class FakeQoro:
             self.jobs: dict[str, FakeJob] = {}
             self.status_script = ["PENDING", "RUNNING", "COMPLETED"]
             self.status_extra: dict = {"run_time": 1.25}
+            self.idempotency = False
+            self.replies: dict[str, tuple[int, Any, dict]] = {}
 
     # -- scripting helpers -------------------------------------------------------------------
 
@@ -117,6 +123,9 @@ class FakeQoro:
             fault = queue.popleft() if queue else None
         if fault is not None and fault.passthrough:
             fault = None
+        done = None
+        if fault is not None and fault.after and headers.get("authorization") == f"Bearer {TOKEN}":
+            done = self._handle(hit, route, job_id)  # takes effect; its answer is lost/late
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
@@ -140,13 +149,29 @@ class FakeQoro:
         if headers.get("authorization") != f"Bearer {TOKEN}":
             await _respond(send, 401, {"detail": "Invalid token."})
             return
-        status, payload, extra = self._handle(hit, route, job_id)
+        status, payload, extra = done or self._handle(hit, route, job_id)
         await _respond(send, status, payload, extra)
 
     def _handle(self, hit: Hit, route: str, job_id: str | None) -> tuple[int, Any, dict]:
+        key = hit.headers.get("idempotency-key")
+        if self.idempotency and key and route in ("init", "add"):
+            with self.lock:
+                seen = self.replies.get(key)
+            if seen is not None:
+                return seen
+            reply = self._handle_once(hit, route, job_id)
+            with self.lock:
+                self.replies[key] = reply
+            return reply
+        return self._handle_once(hit, route, job_id)
+
+    def _handle_once(self, hit: Hit, route: str, job_id: str | None) -> tuple[int, Any, dict]:
         m = hit.method
         if route == "ping" and m == "GET":
-            return 200, {"service": "fake-qoro", "status": "ok"}, {}
+            body = {"service": "fake-qoro", "status": "ok"}
+            if self.idempotency:
+                body["idempotency"] = True
+            return 200, body, {}
         if route == "qpusystem" and m == "GET":
             return 200, [{"name": "test_qpu", "access_level": "basic", "qpus": []}], {}
         if route == "simulatorcluster" and m == "GET":

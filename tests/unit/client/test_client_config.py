@@ -12,6 +12,7 @@ from pennylane_qoro.client.config import (
     DEFAULT_URL,
     ApiKey,
     find_api_key,
+    find_api_url,
     is_loopback,
     resolve_api_key,
     resolve_url,
@@ -78,6 +79,49 @@ class TestUrl:
         with pytest.raises(ConfigurationError, match="must not embed credentials") as info:
             resolve_url(f"https://user:{KEY}@app.qoroquantum.net/api")
         assert KEY not in str(info.value)
+
+    def test_dotenv_url_is_used_like_the_dotenv_key(self, tmp_path, monkeypatch):
+        # A local service's URL and token written together in .env go together: the URL is
+        # read from .env (before the environment), as the key is.
+        (tmp_path / ".env").write_text(
+            "QORO_API_URL=http://127.0.0.1:8080/api/\nQORO_API_KEY=local-token\n"
+        )
+        monkeypatch.setenv("QORO_API_URL", "https://qoro.example.org/api")
+        assert find_api_url() == "http://127.0.0.1:8080/api/"
+        assert resolve_url() == "http://127.0.0.1:8080/api"
+        client = QoroClient()
+        assert client.url == "http://127.0.0.1:8080/api"
+        assert client._http._key.reveal() == "local-token"
+        client.close()
+
+    def test_dotenv_url_found_in_a_parent_and_argument_wins(self, tmp_path, monkeypatch):
+        (tmp_path / ".env").write_text("QORO_API_URL=https://dotenv.example.org/api\n")
+        deeper = tmp_path / "a"
+        deeper.mkdir()
+        monkeypatch.chdir(deeper)
+        assert resolve_url() == "https://dotenv.example.org/api"
+        assert resolve_url("https://arg.example.org/api") == "https://arg.example.org/api"
+
+    def test_dotenv_without_the_url_falls_back_to_environment(self, tmp_path, monkeypatch):
+        (tmp_path / ".env").write_text("QORO_API_KEY=k\n")
+        monkeypatch.setenv("QORO_API_URL", "https://env.example.org/api")
+        assert find_api_url() == "https://env.example.org/api"
+        assert resolve_url() == "https://env.example.org/api"
+
+    @pytest.mark.parametrize("line", ["QORO_API_URL\n", "QORO_API_URL=\n"])
+    def test_dotenv_url_without_value_is_an_error(self, tmp_path, monkeypatch, line):
+        (tmp_path / ".env").write_text(line)
+        monkeypatch.setenv("QORO_API_URL", "https://env.example.org/api")
+        with pytest.raises(ConfigurationError, match=r"QORO_API_URL in .* has no value"):
+            resolve_url()
+
+    def test_bad_dotenv_url_names_its_source(self, tmp_path):
+        (tmp_path / ".env").write_text("QORO_API_URL=http://10.0.0.5/api\n")
+        with pytest.raises(ConfigurationError, match=r"from QORO_API_URL in \.env file"):
+            resolve_url()
+
+    def test_no_url_anywhere(self):
+        assert find_api_url() is None
 
     def test_is_loopback(self):
         assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost.")

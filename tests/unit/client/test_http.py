@@ -23,13 +23,14 @@ from pennylane_qoro.client.errors import (
     ConflictError,
     NotFoundError,
     PayloadTooLargeError,
+    PaymentRequiredError,
     QoroConnectionError,
     QoroHTTPError,
     RateLimitedError,
     ServerError,
     ValidationError,
 )
-from pennylane_qoro.client.http import Transport, user_agent
+from pennylane_qoro.client.http import Transport, redact_key, user_agent
 
 
 @pytest.fixture(autouse=True)
@@ -195,6 +196,7 @@ class TestErrorMapping:
         [
             (400, {"detail": "bad qasm"}, ValidationError, "bad qasm"),
             (401, {"detail": "Invalid token."}, AuthenticationError, "Invalid token."),
+            (402, {"detail": "insufficient credits"}, PaymentRequiredError, "insufficient"),
             (403, {"detail": "You do not have permission"}, AuthenticationError, "permission"),
             (404, {"detail": "Not found."}, NotFoundError, "Not found."),
             (409, {"error": "Job is not in PENDING status"}, ConflictError, "not in PENDING"),
@@ -238,6 +240,19 @@ class TestErrorMapping:
         assert "Bearer <hidden> rejected" in str(info.value)
         _no_key(info.value)
 
+    def test_short_key_does_not_mangle_messages(self, fake):
+        # A 1-character key: the old rule masked every "a", giving "Inv<hidden>lid token."
+        short = QoroClient(fake.url, api_key="a", progress=False)
+        with pytest.raises(AuthenticationError) as info:
+            short.credits()
+        assert info.value.server_message == "Invalid token."
+        # ... while an echo of the short key, standing alone, is still masked
+        fake.inject("GET", "credits", Fault(status=401, echo_auth=True))
+        with pytest.raises(AuthenticationError) as info:
+            short.credits()
+        assert info.value.server_message == "token Bearer <hidden> rejected"
+        short.close()
+
     def test_html_page_is_summarised(self, client, fake):
         page = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1>" + "x" * 5000
         fake.inject("GET", "credits", *[Fault(status=504, body=page)] * 6)
@@ -274,3 +289,31 @@ class TestErrorMapping:
             client.init_job("VALIDATE")
         assert info.value.status == 307
         assert fake.count("POST", "init") == 1
+
+
+class TestRedactKey:
+    """The masking rule of ``redact_key``: 8+ character keys everywhere, shorter keys only
+    where they stand alone (not inside a run of letters, digits, ``_`` or ``-``)."""
+
+    def test_long_key_masked_everywhere_even_inside_words(self):
+        key = "qk_12345678"
+        assert redact_key(f"x{key}y and {key}", key) == "x<hidden>y and <hidden>"
+        assert redact_key("no key here", key) == "no key here"
+
+    @pytest.mark.parametrize(
+        "key, text, want",
+        [
+            ("x", "Max retries exceeded", "Max retries exceeded"),
+            ("a", "Invalid token.", "Invalid token."),
+            ("a", "token Bearer a rejected", "token Bearer <hidden> rejected"),
+            ("ab", 'got "ab", expected a key', 'got "<hidden>", expected a key'),
+            ("ab", "key=ab&x=abab", "key=<hidden>&x=abab"),
+            ("k-1", "k-1 k-12 xk-1 (k-1)", "<hidden> k-12 xk-1 (<hidden>)"),
+            ("1234567", "id 1234567890 / 1234567", "id 1234567890 / <hidden>"),
+        ],
+    )
+    def test_short_key_masked_only_where_it_stands_alone(self, key, text, want):
+        assert redact_key(text, key) == want
+
+    def test_empty_key_changes_nothing(self):
+        assert redact_key("anything", "") == "anything"
