@@ -24,7 +24,8 @@ def step_tapes(n: int) -> list[qml.tape.QuantumScript]:
         ansatz(params, n)
         qml.expval(hamiltonian(n))
     tape = qml.tape.QuantumScript.from_queue(q)
-    tape.trainable_params = list(range(len(tape.get_parameters(trainable_only=False))))
+    # Only gate angles are trainable (the Hamiltonian's coefficients are not), as in the QNode.
+    tape.trainable_params = list(range(sum(op.num_params for op in tape.operations)))
     shifted, _ = qml.gradients.param_shift(tape)
     return [tape, *shifted]
 
@@ -49,8 +50,9 @@ def circuits(n: int, shots: int | None) -> list[str]:
         bases = [[]] if shots is None else [[], [qml.Hadamard(w) for w in wires]]
         for rotation in bases:
             bare = qml.tape.QuantumScript(tape.operations + rotation, [qml.expval(qml.Z(0))])
-            qasm = qml.to_openqasm(bare, wires=wires, rotations=False, measure_all=shots is not None)
-            out.append(qasm)
+            out.append(
+                qml.to_openqasm(bare, wires=wires, rotations=False, measure_all=shots is not None)
+            )
     return out
 
 

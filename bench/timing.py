@@ -23,10 +23,10 @@ def machine() -> dict:
     """What the numbers were measured on."""
     import os
     import platform
+    from importlib.metadata import version
 
     import maestro  # noqa: F401  (version below)
     import pennylane as qml
-    from importlib.metadata import version
 
     return {
         "cores": os.cpu_count(),
