@@ -140,6 +140,31 @@ def _samples(bits: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> 
     return rows[rng.permutation(len(rows))]
 
 
+def _plain_counts(mp, k: int) -> bool:
+    """``counts()`` of computational-basis bitstrings on at most 62 wires (int64 outcomes)."""
+    return (type(mp) is CountsMP and mp.obs is None and mp.mv is None
+            and mp._eigvals is None and k <= 62)
+
+
+def _counts(mp: CountsMP, bits: np.ndarray, counts: np.ndarray, wire_order) -> dict:
+    """``counts(wires)`` straight from the histogram: what ``mp.process_samples`` returns for
+    the expanded shot record (keys ``np.str_`` sorted, values ``np.int64``; with
+    ``all_outcomes`` every key in binary order, as ``str``), without expanding and recounting
+    the shots (3.5 of 22 ms of a 1000-shot 4-qubit QNode call)."""
+    index = {w: i for i, w in enumerate(wire_order)}
+    wires = mp.wires if len(mp.wires) else wire_order
+    k = len(wires)
+    cols = np.array([index[w] for w in wires], dtype=np.int64)
+    weights = 1 << np.arange(k - 1, -1, -1, dtype=np.int64)
+    outcome = bits[:, cols].astype(np.int64) @ weights if k else np.zeros(len(counts), np.int64)
+    if mp.all_outcomes:
+        totals = np.bincount(outcome, weights=counts, minlength=2**k).astype(np.int64)
+        return {f"{x:0{k}b}": totals[x] for x in range(2**k)}
+    seen, inverse = np.unique(outcome, return_inverse=True)
+    totals = np.bincount(inverse, weights=counts).astype(np.int64)
+    return {np.str_(f"{x:0{k}b}"): total for x, total in zip(seen, totals, strict=True)}
+
+
 def sampled_measurement(mp, bits, counts, wire_order, rng: np.random.Generator):
     """One diagonal measurement from one histogram (already in the measurement basis).
 
@@ -158,6 +183,8 @@ def sampled_measurement(mp, bits, counts, wire_order, rng: np.random.Generator):
         if isinstance(mp, ExpectationMP):
             return np.float64(mean)
         return np.float64(max(probs @ eig**2 - mean**2, 0.0))
+    if _plain_counts(mp, len(mp.wires) or len(wire_order)):
+        return _counts(mp, bits, counts, wire_order)
     if isinstance(mp, SampleMP | CountsMP | SampleMeasurement):  # incl. custom measurements
         return mp.process_samples(_samples(bits, counts, rng), wire_order)
     raise TypeError(f"cannot build {type(mp).__name__} from samples")

@@ -45,13 +45,14 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from threading import Lock
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from .config import ApiKey
+from .config import ApiKey, is_loopback
 from .errors import (
     AmbiguousSubmissionError,
     QoroConnectionError,
@@ -239,6 +240,11 @@ class Transport:
         )
         self._idempotency: bool | None = None  # the ping's "idempotency"; None = not asked
         self._ping_lock = Lock()
+        if is_loopback(urlsplit(self.base_url).hostname or ""):
+            # A service on this machine is never reached through a proxy, and requests would
+            # read the proxy environment again on every call (0.3 of 1.7 ms per local request).
+            for session in (self._idempotent, self._once, self._keyed):
+                session.trust_env = False
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"

@@ -9,10 +9,11 @@ text and simulates every gate again. Here the template is read ONCE into a gate 
   at the first gate where a row departs from the reference saves the state, runs only that
   row's remaining gates, reads the row's values and restores the state (about half the gate
   work of a gradient batch);
-* **whole-circuit** workers (EXPECTATION jobs of 12 qubits or more) build each row as a
-  ``QuantumCircuit`` from the gate list, without text or parsing, and estimate it; Maestro
-  releases the GIL there, while per-gate ``Simulator`` calls hold it, so they run beside the
-  walker (:func:`partition` gives it the late-starting rows, where walking saves the most).
+* **whole-circuit** workers (EXPECTATION jobs of 12 qubits or more, on machines with more
+  than ``MAX_WALKERS`` workers) build each row as a ``QuantumCircuit`` from the gate list,
+  without text or parsing, and estimate it; Maestro releases the GIL there, while per-gate
+  ``Simulator`` calls hold it, so they run beside the walkers (:func:`partition` gives the
+  walkers the late-starting rows, where walking saves the most).
 
 Every gate is applied exactly, in order: the results are those of the substituted circuit, up
 to floating-point rounding order (the tests compare with ``simple_estimate`` to 1e-12).
@@ -95,6 +96,10 @@ _CONFIG_FIELDS = ("simulator_type", "simulation_type", "seed", "precision")
 #: Whole-circuit rows cost about this much more per gate than walked ones (parse-free, but
 #: Maestro's per-call analysis and simulator set-up; measured at n = 16).
 WHOLE_OVERHEAD = 1.3
+#: Walking workers per template. Two walkers beat one walker + one whole-circuit worker on
+#: 2 cores (192 rows at 16 qubits: 0.56 vs 0.60 s; equal with a third process busy), so
+#: whole-circuit workers only appear from the third worker on.
+MAX_WALKERS = 2
 
 
 @dataclass(frozen=True)
@@ -317,36 +322,37 @@ def partition(starts: np.ndarray, n_gates: int, extra: float, workers: int,
               whole: bool) -> list[Part]:
     """Rows -> at most ``workers`` parts of similar work.
 
-    Maestro's per-gate ``Simulator`` calls hold the GIL while its whole-circuit calls release
-    it, so two walking workers mostly take turns. With ``whole`` (see :func:`use_whole`), one
-    worker walks the rows that start late (short suffixes: walking saves the most) and the
-    others run the early-starting rows as whole circuits, in parallel with it. Costs are in
-    gates: a walked row costs its suffix plus ``extra`` (read-out), a whole row
-    ``WHOLE_OVERHEAD`` x (all gates + ``extra``). Otherwise the rows are walked, split over
-    the workers (longest first, least loaded).
+    Maestro's per-gate ``Simulator`` calls hold the GIL (about half of a walked row's time at
+    16 qubits) while its whole-circuit calls release it, so walkers beyond ``MAX_WALKERS``
+    would mostly queue for the GIL. With ``whole`` (see :func:`use_whole`) and more workers
+    than that, the extra workers run the early-starting rows as whole circuits and the walkers
+    keep the late-starting ones (short suffixes: walking saves the most). Costs are in gates:
+    a walked row costs its suffix plus ``extra`` (read-out), a whole row ``WHOLE_OVERHEAD`` x
+    (all gates + ``extra``). Walked rows are split over the walkers longest first, each to the
+    least loaded one.
     """
     walk_cost = (n_gates - starts) + extra
-    if workers == 1 or not whole:
-        loads = [0.0] * workers
-        groups: list[list[int]] = [[] for _ in range(workers)]
-        for r in np.argsort(-walk_cost, kind="stable"):
-            w = min(range(workers), key=loads.__getitem__)
-            groups[w].append(int(r))
-            loads[w] += float(walk_cost[r])
-        return [Part("walk", _by_start(g, starts)) for g in groups if g]
-    whole_cost = WHOLE_OVERHEAD * (n_gates + extra)
+    n_walk = min(workers, MAX_WALKERS) if whole else workers
+    n_whole = workers - n_walk
     order = [int(r) for r in np.argsort(starts, kind="stable")]  # early starts first
     lo, hi = 0, len(order)
-    walk_load, whole_load = 0.0, 0.0
-    n_whole = workers - 1
-    while lo < hi:  # the late end to the walker, the early end to the whole-circuit workers
-        if walk_load <= whole_load / n_whole:
-            hi -= 1
-            walk_load += float(walk_cost[order[hi]])
-        else:
-            whole_load += whole_cost
-            lo += 1
-    parts = [Part("walk", _by_start(order[lo:], starts))] if lo < len(order) else []
+    if n_whole:
+        whole_cost = WHOLE_OVERHEAD * (n_gates + extra)
+        walk_load = whole_load = 0.0
+        while lo < hi:  # the late end to the walkers, the early end to whole-circuit workers
+            if walk_load / n_walk <= whole_load / n_whole:
+                hi -= 1
+                walk_load += float(walk_cost[order[hi]])
+            else:
+                whole_load += whole_cost
+                lo += 1
+    loads = [0.0] * n_walk
+    groups: list[list[int]] = [[] for _ in range(n_walk)]
+    for r in sorted(order[lo:], key=lambda r: -walk_cost[r]):
+        w = min(range(n_walk), key=loads.__getitem__)
+        groups[w].append(r)
+        loads[w] += float(walk_cost[r])
+    parts = [Part("walk", _by_start(g, starts)) for g in groups if g]
     for w in range(n_whole):
         rows = tuple(order[w:lo:n_whole])
         if rows:

@@ -31,7 +31,8 @@ HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 
 @pytest.fixture(scope="module")
 def svc() -> Iterator[LocalService]:
-    with serve(workers=2) as service:
+    # Three workers: template jobs of 12+ qubits then use walkers AND a whole-circuit worker.
+    with serve(workers=3) as service:
         yield service
 
 
@@ -165,7 +166,7 @@ class TestGzipBodies:
 
 class TestTemplateRows:
     def test_expectation_rows_equal_bound_circuits(self, svc: LocalService) -> None:
-        text, names = ladder(12, 2)  # 12 qubits: walked and whole-circuit rows both run
+        text, names = ladder(12, 2)  # 12 qubits, 3 workers: walked and whole-circuit rows
         rows = tuple(shift_rows(len(names)))
         terms = tuple(["ZZ" + "I" * 10, "I" * 11 + "X", "Y" * 12, "I" * 12])
         with QoroClient(svc.url, svc.token, progress=False) as client:

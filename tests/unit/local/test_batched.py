@@ -166,7 +166,8 @@ class TestRowsAndParts:
         assert batched.use_whole("EXPECTATION", batched.WHOLE_MIN_QUBITS)
         assert not batched.use_whole("EXPECTATION", batched.WHOLE_MIN_QUBITS - 1)
 
-    @pytest.mark.parametrize("workers, n_qubits", [(1, 16), (2, 4), (2, 16), (3, 16)])
+    @pytest.mark.parametrize("workers, n_qubits", [(1, 16), (2, 4), (2, 16), (3, 16), (4, 16),
+                                                   (4, 8)])
     def test_parts_cover_every_row_once(self, workers: int, n_qubits: int) -> None:
         starts = np.random.default_rng(0).integers(0, 50, 40)
         whole = batched.use_whole("EXPECTATION", n_qubits)
@@ -177,14 +178,15 @@ class TestRowsAndParts:
         for part in parts:
             if part.kind == "walk":
                 assert [starts[r] for r in part.rows] == sorted(starts[r] for r in part.rows)
-        kinds = sorted(p.kind for p in parts)
-        if workers == 1 or not whole:
-            assert set(kinds) == {"walk"}
-        else:  # one walker takes the late starts, whole-circuit workers the early ones
-            assert kinds.count("walk") == 1 and "whole" in kinds
-            walk = next(p for p in parts if p.kind == "walk")
-            whole = [r for p in parts if p.kind == "whole" for r in p.rows]
-            assert min(starts[r] for r in walk.rows) >= max(starts[r] for r in whole)
+        kinds = [p.kind for p in parts]
+        if workers <= batched.MAX_WALKERS or not whole:
+            assert set(kinds) == {"walk"} and len(parts) == min(workers, 40)
+        else:  # the walkers take the late starts, whole-circuit workers the early ones
+            assert kinds.count("walk") == batched.MAX_WALKERS
+            assert kinds.count("whole") == workers - batched.MAX_WALKERS
+            walked = [r for p in parts if p.kind == "walk" for r in p.rows]
+            whole_rows = [r for p in parts if p.kind == "whole" for r in p.rows]
+            assert min(starts[r] for r in walked) >= max(starts[r] for r in whole_rows)
 
 
 class TestAgainstMaestro:
