@@ -133,3 +133,34 @@ def test_cancel_and_delete(report: dict) -> None:
         assert report["cancel_status"] == "CANCELLED"
     assert report["cancel_again"].startswith("409 Conflict")
     assert report["delete"] == 204 and report["after_delete"] == "404"
+
+
+CHARACTERIZE = Path(__file__).with_name("divi_characterize.py")
+
+
+@pytest.mark.parametrize("version", ["0.15.1", "0.13.0"])
+def test_official_characterization_flow(version: str) -> None:
+    """divi's characterize_and_validate + fetch by job id work unchanged against the service."""
+    python = divi_venv(version)
+    with serve() as svc:
+        out = subprocess.run([str(python), str(CHARACTERIZE), svc.url, svc.token],
+                             capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])  # 0.13 prints its display too
+    assert seen["version"] == version
+    assert seen["status"] == "COMPLETED"
+    assert seen["difficulty"] in {"trivial", "easy", "moderate", "hard", "very_hard"}
+    # brute force of the same QUBO: x^T Q x over all 32 assignments
+    import itertools
+
+    import numpy as np
+
+    q = np.zeros((5, 5))
+    for (i, j), w in {(0, 1): 2.0, (0, 2): 1.0, (0, 4): 2.0, (1, 2): 4.0,
+                      (2, 3): 2.0, (3, 4): 3.0}.items():
+        q[i, j] = w
+    np.fill_diagonal(q, [-2.5, -3.0, -3.5, -2.5, -2.5])
+    best = min(np.array(x) @ q @ np.array(x) for x in itertools.product((0, 1), repeat=5))
+    assert seen["energy_min"] == pytest.approx(best)
+    assert seen["n_recommendations"] >= 1
+    assert seen["html_root"] and seen["refetch_equal"] and seen["displayed"]
