@@ -81,8 +81,7 @@ def test_one_job_per_gradient_batch(run: tuple[dict, Path, str]) -> None:
 
 def test_device_gradient_row_is_one_job(run: tuple[dict, Path, str]) -> None:
     results, _, _ = run
-    if not results["device_gradient_row"]:
-        pytest.skip('QoroDevice does not offer diff_method="device" yet (issue 10)')
+    assert results["device_gradient_row"], "QoroDevice supports diff_method='device'"
     for mode in results["modes"].values():
         row = mode[str(N)]["qoro.maestro [device]"]
         assert row["per_step"]["jobs"] == 1
