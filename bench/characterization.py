@@ -17,8 +17,8 @@ import numpy as np
 from pennylane_qoro.characterization import characterize
 from pennylane_qoro.client import QoroClient
 from pennylane_qoro.local import analysis as A
-from pennylane_qoro.local import analysis_report as R
 from pennylane_qoro.local import serve
+from pennylane_qoro.local.analysis import engine as R
 
 from .timing import machine, median_time
 

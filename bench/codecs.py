@@ -1,4 +1,4 @@
-"""Throughput of the wire codecs in ``pennylane_qoro.client.wire`` (not collected by pytest).
+"""Throughput of the wire codecs in ``pennylane_qoro.protocol`` (not collected by pytest).
 
 Prints, on one core:
 
@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from pennylane_qoro.client import wire
+from pennylane_qoro.protocol import histogram, observables, text
 
 ENTRIES = 1 << 16
 GOAL = 10e6
@@ -52,14 +52,14 @@ def bench_histograms(repeat: int) -> None:
     header = f"  {'case':<15} {'payload':>9} {'encode':>12} {'decode arrays':>15} {'to dict':>12}"
     print(header)
     for name, (idx, cnt, bits) in histograms(rng).items():
-        env = wire.encode_histogram(idx, cnt, bits)
-        n, got_idx, got_cnt = wire.decode_histogram_arrays(env)
+        env = histogram.encode_histogram(idx, cnt, bits)
+        n, got_idx, got_cnt = histogram.decode_histogram_arrays(env)
         order = np.argsort(idx)
         assert n == bits and np.array_equal(got_idx, idx[order])
         assert np.array_equal(got_cnt, cnt[order])
-        t_enc = best_of(lambda: wire.encode_histogram(idx, cnt, bits), repeat)  # noqa: B023
-        t_dec = best_of(lambda: wire.decode_histogram_arrays(env), repeat)  # noqa: B023
-        t_dict = best_of(lambda: wire.decode_histogram(env), max(3, repeat // 4))  # noqa: B023
+        t_enc = best_of(lambda: histogram.encode_histogram(idx, cnt, bits), repeat)  # noqa: B023
+        t_dec = best_of(lambda: histogram.decode_histogram_arrays(env), repeat)  # noqa: B023
+        t_dict = best_of(lambda: histogram.decode_histogram(env), max(3, repeat // 4))  # noqa: B023
         rate = ENTRIES / t_dec
         mark = "ok" if rate >= GOAL else "BELOW GOAL"
         print(
@@ -78,14 +78,14 @@ def bench_observables(repeat: int) -> None:
         rng.random((n_terms, n_qubits)) < 0.1, rng.integers(1, 4, (n_terms, n_qubits)), 0
     )
     terms = ["".join(row) for row in letters[grid]]
-    encoded = wire.encode_observables([terms])
-    assert wire.decode_observables(encoded) == [terms]
+    encoded = observables.encode_observables([terms])
+    assert observables.decode_observables(encoded) == [terms]
     sparse = encoded.split(":", 1)[1]
-    plain = wire.decompress_text(sparse)
-    t_enc = best_of(lambda: wire.encode_observables([terms]), repeat)
-    t_dec = best_of(lambda: wire.decode_observables(encoded), max(3, repeat // 4))
-    t_gzip = best_of(lambda: wire.compress_text(plain), repeat)
-    t_val = best_of(lambda: wire.validate_pauli_terms(terms), repeat)
+    plain = text.decompress_text(sparse)
+    t_enc = best_of(lambda: observables.encode_observables([terms]), repeat)
+    t_dec = best_of(lambda: observables.decode_observables(encoded), max(3, repeat // 4))
+    t_gzip = best_of(lambda: text.compress_text(plain), repeat)
+    t_val = best_of(lambda: observables.validate_pauli_terms(terms), repeat)
     print(f"@gzs, {n_terms} terms x {n_qubits} qubits (best of {repeat})")
     print(f"  wire size            {len(encoded):>10} characters ({len(plain)} sparse chars)")
     print(f"  encode               {t_enc * 1e3:>10.1f} ms")

@@ -25,8 +25,8 @@ import maestro
 import numpy as np
 import requests
 
-from pennylane_qoro.client.wire import compress_text
 from pennylane_qoro.local import serve, start
+from pennylane_qoro.protocol.text import compress_text
 
 from .timing import machine
 

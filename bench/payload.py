@@ -2,8 +2,8 @@
 
 Both payloads are built by the project's own functions, exactly as a job would carry them:
 the device's preprocessing, ``compile.plan_batch`` (one template + one parameter row per
-tape), then ``client.wire.plan_template_requests`` for the template path, and
-``compile.bind`` + ``client.wire.compress_text`` + ``client.wire.plan_bound_requests`` for
+tape), then ``client.upload.plan_template_requests`` for the template path, and
+``compile.bind`` + ``protocol.text.compress_text`` + ``client.upload.plan_bound_requests`` for
 the bound path (one gzip+base64 circuit per tape). The observables envelope is the same on
 both. Nothing is sent.
 
@@ -20,8 +20,9 @@ import gzip
 
 import pennylane as qml
 
-from pennylane_qoro.client import wire
+from pennylane_qoro.client import upload
 from pennylane_qoro.compile import bind, plan_batch
+from pennylane_qoro.protocol import observables, text
 
 from .floor import step_tapes
 
@@ -52,18 +53,18 @@ def payload_sizes(n: int, *, gzip_bodies: bool = False) -> dict[str, float | int
     plan = plan_batch(tapes, range(n))
     (job,) = plan.jobs
     (tmpl,) = job.templates
-    envelope = {"observables": wire.encode_observables([list(job.observables)])}
+    envelope = {"observables": observables.encode_observables([list(job.observables)])}
     rows = [
         (label, row.tolist()) for label, row in zip(tmpl.labels, tmpl.values, strict=True)
     ]
-    template_bodies = wire.plan_template_requests(
-        [(wire.compress_text(tmpl.qasm), list(tmpl.parameter_names), rows)], envelope
+    template_bodies = upload.plan_template_requests(
+        [(text.compress_text(tmpl.qasm), list(tmpl.parameter_names), rows)], envelope
     )
     bound = [
-        (label, wire.compress_text(bind(tmpl.qasm, tmpl.parameter_names, values)))
+        (label, text.compress_text(bind(tmpl.qasm, tmpl.parameter_names, values)))
         for label, values in rows
     ]
-    bound_bodies = wire.plan_bound_requests(bound, envelope)
+    bound_bodies = upload.plan_bound_requests(bound, envelope)
     out: dict[str, float | int | bool] = {
         "n": n,
         "rows": len(rows),

@@ -10,13 +10,9 @@ without paying for PennyLane's import.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("pennylane-qoro")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from ._version import __version__
 
 if TYPE_CHECKING:
     from .characterization import characterize

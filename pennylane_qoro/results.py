@@ -1,23 +1,21 @@
 """Decoded service results -> PennyLane results (bit order, shot vectors, result shapes).
 
 Owns THE one bit-order conversion of the plugin (:func:`histogram_to_bits`), the split of one
-histogram into independent shot-vector bins, the assembly of analytic and sampled results
-into PennyLane's nesting (shot bin -> measurement -> broadcast -> array), and of device-computed
-parameter-shift Jacobians (:func:`assemble_jacobians`: shot bin -> measurement -> parameter ->
-broadcast -> array, the nesting of PennyLane's ``param_shift``).
+histogram into independent shot-vector bins, the statistics of one diagonal measurement on a
+histogram, and the assembly of analytic and sampled results into PennyLane's nesting (shot bin
+-> measurement -> broadcast -> array). Device-computed Jacobians are assembled from the same
+pieces in ``jacobians.py``.
 
 Pure: no I/O, clock or device state; randomness only from the ``numpy.random.Generator`` passed
-in. Imports numpy, PennyLane and ``compile.observables`` (for recipes); never the client or the
-local service.
+in. Imports numpy, PennyLane and ``compile`` (plans, recipes); never the client or the local
+service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import partial
 
 import numpy as np
-from pennylane.exceptions import DeviceError
 from pennylane.measurements import (
     CountsMP,
     ExpectationMP,
@@ -28,8 +26,8 @@ from pennylane.measurements import (
     VarianceMP,
 )
 
-from .compile.batching import AnalyticSlot, SampledSlot
-from .compile.observables import Recipe, finish_derivative
+from .compile.batching import AnalyticSlot
+from .compile.observables import Recipe, is_z_diagonal
 
 
 def histogram_to_bits(histogram: Mapping[str, int], n_qubits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +103,7 @@ def split_shot_bins(
     return bins
 
 
-def _probs(bits: np.ndarray, counts: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def empirical_probs(bits: np.ndarray, counts: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Empirical probabilities of the columns ``cols`` (first column most significant)."""
     k = len(cols)
     weights = 1 << np.arange(k - 1, -1, -1, dtype=np.int64)
@@ -114,7 +112,7 @@ def _probs(bits: np.ndarray, counts: np.ndarray, cols: np.ndarray) -> np.ndarray
     return hist / counts.sum()
 
 
-def _diagonal(mp, wires) -> np.ndarray:
+def diagonal_values(mp, wires) -> np.ndarray:
     """The measured quantity's value on each basis state of ``wires`` (MSB = ``wires[0]``).
 
     Z-only Pauli sentences are evaluated term by term, because ``Sum.eigvals()`` may come back
@@ -122,16 +120,22 @@ def _diagonal(mp, wires) -> np.ndarray:
     diagonalised Hermitian, mid-circuit measurement values).
     """
     rep = mp.obs.pauli_rep if mp.obs is not None else None
-    if rep is None or any(set(word.values()) - {"Z"} for word in rep):
+    if not is_z_diagonal(rep):
         return np.asarray(mp.eigvals(), dtype=float)
     k = len(wires)
-    index = {w: i for i, w in enumerate(wires)}
     basis = (np.arange(2**k)[:, None] >> np.arange(k - 1, -1, -1)) & 1
-    diag = np.zeros(2**k)
+    return z_sentence_values(rep, wires, basis)
+
+
+def z_sentence_values(rep, wires, bits: np.ndarray) -> np.ndarray:
+    """A Z-only Pauli sentence on each row of ``bits`` (columns <-> ``wires``), word by word:
+    each word contributes its coefficient times the parity sign of its wires."""
+    position = {w: i for i, w in enumerate(wires)}
+    values = np.zeros(len(bits))
     for word, coeff in rep.items():
-        parity = basis[:, [index[w] for w in word]].sum(axis=1) & 1
-        diag += float(np.real(coeff)) * (1.0 - 2.0 * parity)
-    return diag
+        parity = bits[:, [position[w] for w in word]].sum(axis=1) & 1
+        values += float(np.real(coeff)) * (1.0 - 2.0 * parity)
+    return values
 
 
 def _samples(bits: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -142,8 +146,13 @@ def _samples(bits: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> 
 
 def _plain_counts(mp, k: int) -> bool:
     """``counts()`` of computational-basis bitstrings on at most 62 wires (int64 outcomes)."""
-    return (type(mp) is CountsMP and mp.obs is None and mp.mv is None
-            and mp._eigvals is None and k <= 62)
+    return (
+        type(mp) is CountsMP
+        and mp.obs is None
+        and mp.mv is None
+        and mp._eigvals is None
+        and k <= 62
+    )
 
 
 def _counts(mp: CountsMP, bits: np.ndarray, counts: np.ndarray, wire_order) -> dict:
@@ -175,10 +184,10 @@ def sampled_measurement(mp, bits, counts, wire_order, rng: np.random.Generator):
     if isinstance(mp, ExpectationMP | VarianceMP | ProbabilityMP):
         index = {w: i for i, w in enumerate(wire_order)}
         wires = mp.wires if len(mp.wires) else wire_order
-        probs = _probs(bits, counts, np.array([index[w] for w in wires], dtype=np.int64))
+        probs = empirical_probs(bits, counts, np.array([index[w] for w in wires], dtype=np.int64))
         if isinstance(mp, ProbabilityMP):
             return probs
-        eig = _diagonal(mp, wires)
+        eig = diagonal_values(mp, wires)
         mean = probs @ eig
         if isinstance(mp, ExpectationMP):
             return np.float64(mean)
@@ -224,7 +233,7 @@ def sampled_tape_result(
                 sampled_measurement(mp, bits, per_element[e][b], wire_order, rng)
                 for e, (bits, _) in enumerate(decoded)
             ]
-            per_mp.append(_stack(values) if broadcast else values[0])
+            per_mp.append(stack_broadcast(values) if broadcast else values[0])
         per_bin.append(per_mp[0] if len(per_mp) == 1 else tuple(per_mp))
     return tuple(per_bin) if shots.has_partitioned_shots else per_bin[0]
 
@@ -248,16 +257,16 @@ def analytic_tape_result(
     """
     per_mp = []
     for rec in recipes:
-        values = [rec.evaluate(_term_vector(rec, tv, identity)) for tv in term_values]
-        per_mp.append(_stack(values) if broadcast else values[0])
+        values = [rec.evaluate(term_vector(rec, tv, identity)) for tv in term_values]
+        per_mp.append(stack_broadcast(values) if broadcast else values[0])
     return per_mp[0] if len(per_mp) == 1 else tuple(per_mp)
 
 
-def _term_vector(rec: Recipe, term_values: Mapping[str, float], identity: str) -> np.ndarray:
+def term_vector(rec: Recipe, term_values: Mapping[str, float], identity: str) -> np.ndarray:
     return np.array([1.0 if t == identity else term_values[t] for t in rec.terms])
 
 
-def _stack(values: list):
+def stack_broadcast(values: list):
     """Stack broadcast elements; counts dicts stay a tuple of dicts."""
     if isinstance(values[0], dict):
         return tuple(values)
@@ -280,7 +289,7 @@ def assemble_results(plan, raw: Sequence[Mapping[str, object]], rng: np.random.G
     Raises:
         KeyError: a label the plan expects is missing from the service's results.
     """
-    merged = _merge(plan, raw)
+    merged = merge_job_results(plan, raw)
     out = []
     for slot in plan.slots:
         if isinstance(slot, AnalyticSlot):
@@ -296,7 +305,7 @@ def assemble_results(plan, raw: Sequence[Mapping[str, object]], rng: np.random.G
     return tuple(out)
 
 
-def _merge(plan, raw: Sequence[Mapping[str, object]]) -> dict[str, object]:
+def merge_job_results(plan, raw: Sequence[Mapping[str, object]]) -> dict[str, object]:
     """All jobs' results by label; term chunks of one row may span several EXPECTATION jobs."""
     merged: dict[str, object] = {}
     for job, results in zip(plan.jobs, raw, strict=True):
@@ -308,182 +317,15 @@ def _merge(plan, raw: Sequence[Mapping[str, object]]) -> dict[str, object]:
     return merged
 
 
-# --------------------------------------------------------------------------- derivatives
-
-
-def assemble_jacobians(
-    plan, raw: Sequence[Mapping[str, object]], rng: np.random.Generator
-) -> tuple:
-    """Device-computed parameter-shift Jacobians, one per tape of a batch planned with
-    ``plan_batch(..., derivatives=True)``.
-
-    Each measurement's linear statistic (Pauli-term combination, probabilities, or the first two
-    moments of a sampled observable) is combined over the shifted rows by the tape's shift rule;
-    variances are finished by the chain rule (``observables.finish_derivative``).
-
-    Args:
-        plan (BatchPlan): planned with ``derivatives=True``.
-        raw (Sequence[Mapping[str, object]]): per job, the decoded results by label.
-        rng (np.random.Generator): splits shifted histograms into shot-vector bins.
-
-    Returns:
-        tuple: per tape, the Jacobian nested as PennyLane's ``param_shift`` nests it: shot bin
-        (only with a shot vector) -> measurement (if several) -> trainable parameter (if
-        several) -> broadcast -> measurement shape. A tape without trainable parameters gets
-        empty arrays.
-
-    Raises:
-        KeyError: a label the plan expects is missing from the service's results.
-        DeviceError: a sampled measurement has no derivative (samples, counts).
-    """
-    merged = _merge(plan, raw)
-    out = []
-    for slot in plan.slots:
-        if slot.shift is None or not slot.shift.n_params:
-            shots = slot.shots if isinstance(slot, SampledSlot) else Shots(None)
-            n_mps = len(slot.measurements if isinstance(slot, SampledSlot) else slot.recipes)
-            out.append(_empty_jacobian(n_mps, shots))
-        elif isinstance(slot, AnalyticSlot):
-            out.append(_analytic_jacobian(slot, merged, plan.identity))
-        else:
-            out.append(_sampled_jacobian(slot, merged, plan.wire_order, rng))
-    return tuple(out)
-
-
-def _empty_jacobian(n_mps: int, shots: Shots):
-    """What ``param_shift`` returns for a tape without trainable parameters."""
-    one = np.zeros(0) if n_mps == 1 else tuple(np.zeros(0) for _ in range(n_mps))
-    return tuple(one for _ in range(shots.num_copies)) if shots.has_partitioned_shots else one
-
-
-def _nest(per_mp: list[list]):
-    """``[measurement][parameter]`` with PennyLane's squeezing of size-one levels."""
-    if len(per_mp) == 1:
-        return per_mp[0][0] if len(per_mp[0]) == 1 else tuple(per_mp[0])
-    if len(per_mp[0]) == 1:
-        return tuple(p[0] for p in per_mp)
-    return tuple(tuple(p) for p in per_mp)
-
-
-def _shift_blocks(slot, batch: int) -> list[tuple[str, ...]]:
-    """The shifted row labels per shifted evaluation (``batch`` labels each)."""
-    labels = slot.shift_labels
-    return [labels[j * batch : (j + 1) * batch] for j in range(slot.shift.n_shifts)]
-
-
-def _derivatives(slot, y0: np.ndarray, ys: list[np.ndarray], finish) -> list:
-    """Per trainable parameter, the finished derivative (stacked over broadcast elements).
-
-    ``y0``: the statistic at the forward rows, shape ``(B, dim)``; ``ys[j]``: the same at
-    shifted evaluation ``j``; ``finish(dy, y0)`` turns one element's statistic derivative into
-    the measurement's derivative.
-    """
-    per_param = []
-    for dy in slot.shift.combine(y0, ys):
-        values = [finish(dy[b], y0[b]) for b in range(len(y0))]
-        per_param.append(_stack(values) if slot.broadcast else values[0])
-    return per_param
-
-
-def _analytic_jacobian(slot: AnalyticSlot, merged: Mapping, identity: str):
-    batch = len(slot.labels)
-    blocks = _shift_blocks(slot, batch)
-
-    def statistic(rec: Recipe, labels) -> np.ndarray:
-        return np.stack(
-            [rec.linear(_term_vector(rec, merged.get(lb, {}), identity)) for lb in labels]
-        )
-
-    per_mp = []
-    for rec in slot.recipes:
-        y0 = statistic(rec, slot.labels)
-        ys = [statistic(rec, block) for block in blocks]
-        per_mp.append(_derivatives(slot, y0, ys, rec.derivative))
-    return _nest(per_mp)
-
-
-def _sampled_jacobian(slot: SampledSlot, merged: Mapping, wire_order, rng: np.random.Generator):
-    n = len(wire_order)
-    sizes = list(slot.shots)
-
-    def split(label: str):
-        bits, counts = histogram_to_bits(merged[label], n)
-        return bits, split_shot_bins(counts, sizes, rng)
-
-    forward = [split(lb) for lb in slot.labels]
-    shifted = [[split(lb) for lb in block] for block in _shift_blocks(slot, len(slot.labels))]
-    per_bin = [
-        _nest(
-            [
-                _sampled_derivatives(slot, mp, forward, shifted, b, wire_order)
-                for mp in slot.measurements
-            ]
-        )
-        for b in range(len(sizes))
-    ]
-    return tuple(per_bin) if slot.shots.has_partitioned_shots else per_bin[0]
-
-
-def _sampled_derivatives(slot: SampledSlot, mp, forward, shifted, b: int, wire_order) -> list:
-    """One measurement's derivatives in shot bin ``b`` (rows are ``(bits, bin counts)``)."""
-    kind = _sampled_kind(mp)
-
-    def statistic(rows) -> np.ndarray:
-        return np.stack([sampled_statistic(mp, bits, bins[b], wire_order) for bits, bins in rows])
-
-    ys = [statistic(rows) for rows in shifted]
-    return _derivatives(slot, statistic(forward), ys, partial(finish_derivative, kind))
-
-
-def _sampled_kind(mp) -> str:
-    if isinstance(mp, ProbabilityMP):
-        return "probs"
-    if isinstance(mp, VarianceMP):
-        return "var"
-    if isinstance(mp, ExpectationMP):
-        return "expval"
-    raise DeviceError(
-        f"{type(mp).__name__} has no derivative: diff_method='device' differentiates expval, "
-        "var and probs."
-    )
-
-
-def sampled_statistic(mp, bits: np.ndarray, counts: np.ndarray, wire_order) -> np.ndarray:
-    """The linear statistic of one diagonal sampled measurement, from one histogram.
-
-    ``probs``: the empirical probabilities; ``expval``/``var``: the first two empirical moments
-    of the measured quantity, ``[E[x], E[x^2]]`` (see ``observables.finish_derivative``).
-
-    >>> import pennylane as qml
-    >>> bits = np.array([[0], [1]], dtype=np.uint8)
-    >>> sampled_statistic(qml.expval(qml.Z(0)), bits, np.array([3, 1]), [0]).tolist()
-    [0.5, 1.0]
-    """
-    index = {w: i for i, w in enumerate(wire_order)}
-    wires = mp.wires if len(mp.wires) else wire_order
-    cols = np.array([index[w] for w in wires], dtype=np.int64)
-    if isinstance(mp, ProbabilityMP):
-        return _probs(bits, counts, cols)
-    _sampled_kind(mp)
-    probs = counts / counts.sum()
-    values = _outcome_values(mp, wires, bits[:, cols])
-    return np.array([probs @ values, probs @ values**2])
-
-
-def _outcome_values(mp, wires, bits: np.ndarray) -> np.ndarray:
+def outcome_values(mp, wires, bits: np.ndarray) -> np.ndarray:
     """The measured quantity on each observed outcome (``bits`` columns <-> ``wires``).
 
     Z-only Pauli sentences are evaluated word by word on the outcomes seen (no 2^k table);
-    anything else indexes the diagonal of :func:`_diagonal`.
+    anything else indexes the diagonal of :func:`diagonal_values`.
     """
     rep = mp.obs.pauli_rep if mp.obs is not None else None
-    if rep is not None and not any(set(word.values()) - {"Z"} for word in rep):
-        position = {w: i for i, w in enumerate(wires)}
-        values = np.zeros(len(bits))
-        for word, coeff in rep.items():
-            parity = bits[:, [position[w] for w in word]].sum(axis=1) & 1
-            values += float(np.real(coeff)) * (1.0 - 2.0 * parity)
-        return values
+    if is_z_diagonal(rep):
+        return z_sentence_values(rep, wires, bits)
     k = len(wires)
     weights = 1 << np.arange(k - 1, -1, -1, dtype=np.int64)
-    return _diagonal(mp, wires)[bits.astype(np.int64) @ weights]
+    return diagonal_values(mp, wires)[bits.astype(np.int64) @ weights]

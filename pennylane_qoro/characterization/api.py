@@ -11,30 +11,26 @@ Where it runs: ``client=`` if given; else ``url``/``api_key`` (``url="local"`` f
 embedded service); else, with no URL and no key anywhere, the embedded local service
 (``pennylane_qoro.local.start()``), like the device, with a one-time warning.
 
-Imports the client package, this package, and ``pennylane_qoro.local`` lazily.
+Imports the client package, this package and ``pennylane_qoro.endpoint`` (which imports
+``pennylane_qoro.local`` lazily, only when the embedded service is the answer).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-from ..client import (
-    JobFailedError,
-    QoroClient,
-    QoroConnectionError,
-    ServerError,
-    find_api_key,
-)
-from ..client.config import find_api_url
+from ..client import JobFailedError, QoroClient, QoroConnectionError, ServerError
 from ..client.errors import InsufficientCreditsError, JobCancelledError, JobTimedOutError
+from ..endpoint import resolve_endpoint
+from .convert import canonicalize
+from .encoding import MAX_REQUEST_BYTES, encode_problem
 from .errors import CharacterizationFailedError, CharacterizationSubmitError, ProblemTooLargeError
 from .options import build_options
-from .problem import MAX_REQUEST_BYTES, canonicalize, encode_problem, greedy_reference
-from .problem import reference_states as _check_references
+from .references import greedy_reference
+from .references import reference_states as _check_references
 from .result import CharacterizationResult
 
 log = logging.getLogger(__name__)
@@ -42,33 +38,16 @@ log = logging.getLogger(__name__)
 JOB_TYPE = "VALIDATE"  # the wire value of divi's CHARACTERIZE (qoro-api.md §2.7)
 DEFAULT_TAG = "pennylane-qoro-characterize"
 _AMBIGUOUS = (QoroConnectionError, ServerError)  # §1.7: timeouts, connection errors, 5xx
-_warned_local = False
-
-
-def _local_client() -> QoroClient:
-    from ..local import start  # optional extra: fastapi, uvicorn, maestro
-
-    url, token = start()
-    return QoroClient(url, token, progress=False)
 
 
 def _resolve_client(client: QoroClient | None, url: str | None,
                     api_key: str | None) -> QoroClient:
-    global _warned_local
+    """``client`` if given, else one for the endpoint ``url``/``api_key`` resolve to (the
+    device's lookup and no-key fallback, ``endpoint.resolve_endpoint``)."""
     if client is not None:
         return client
-    if url is None:
-        url = find_api_url()  # argument, .env, environment: the key's lookup order
-    if url == "local":
-        return _local_client()
-    if url is None and api_key is None and find_api_key() is None:
-        if not _warned_local:
-            warnings.warn("no Qoro API key found: characterizing on the embedded local service "
-                          "(free, offline, method local-v1). Pass api_key=... or set "
-                          "QORO_API_KEY to use the Qoro cloud.", UserWarning, stacklevel=3)
-            _warned_local = True
-        return _local_client()
-    return QoroClient(url, api_key)
+    endpoint = resolve_endpoint(url, api_key, who="characterize")
+    return QoroClient(endpoint.url, endpoint.api_key, progress=not endpoint.local)
 
 
 def characterize(

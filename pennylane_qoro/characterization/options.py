@@ -1,160 +1,72 @@
 """Characterization options in the current vocabulary (characterization.md §1.7, divi 0.13+).
 
-Owns :func:`build_options`: checks a plain options mapping against §1.7's rules before any
-request (an :class:`~.errors.OptionsError` names the bad key) and returns the ``options`` object
-of the ``submit_qubo`` body, with the preset at its top level, ``n_qubits`` attached when the
-payload hides or under-states the width, and ``cost_qubo``/``penalty_qubo`` converted to the
-problem's wire indices.
+Owns :func:`build_options`: checks a plain options mapping before any request with the schema
+the local service also validates with (:mod:`pennylane_qoro.protocol.characterization_options`;
+an :class:`~.errors.OptionsError` names the bad key) and returns the ``options`` object of the
+``submit_qubo`` body, with the preset at its top level, ``n_qubits`` attached when the payload
+hides or under-states the width, and ``cost_qubo``/``penalty_qubo`` converted to the problem's
+wire indices. The client's own rules stay here: the preset is an argument, not an option;
+``n_qubits`` must agree with the problem; the penalty parts go only with penalty tuning;
+settings a preset overrides draw divi's warnings.
 
-Imports numpy, the standard library and this package's problem/errors modules.
+Imports the standard library, ``protocol`` and this package's problem/errors modules.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from ..protocol.characterization_options import COMPONENT_KEYS, validate_options
+from ..protocol.errors import WireFieldError
+from ..protocol.qubo import FACTORED_FORMAT
+from .convert import canonicalize
+from .encoding import WireQubo
 from .errors import OptionsError, ProblemError
-from .problem import Problem, WireQubo, canonicalize
-
-PRESETS = ("fast", "standard", "deep")
-_TOP = {"analysis", "ansatz", "subspace", "constraints", "n_qubits", "cost_qubo", "penalty_qubo"}
-_ANALYSIS_BOOL = ("structural_sensitivity", "parameter_sweep", "penalty_tuning")
-_SEED_KEYS = {"sensitivity": "structural_sensitivity", "auto_tune": "penalty_tuning",
-              "hardness_only": "preset='deep' with parameter_sweep=False"}
-_CONSTRAINT_TYPES = ("max_cardinality", "min_cardinality", "eq_cardinality", "inequality",
-                     "equality")
+from .problem import Problem
 
 
-def _bool(v: Any, where: str) -> bool:
-    if not isinstance(v, bool):
-        raise OptionsError(f"options {where} must be True or False, got {v!r}")
-    return v
+def _message(exc: WireFieldError) -> str:
+    """The schema's located error as the client says it: ``options analysis.gamma: ...``."""
+    where = exc.field.removeprefix("options").lstrip(".")
+    return f"options {where}: {exc.detail}" if where else f"options: {exc.detail}"
 
 
-def _int(v: Any, where: str, minimum: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise OptionsError(f"options {where} must be an integer >= {minimum}, got {v!r}")
-    return v
+def _checked(preset: str | None, options: Any, n: int) -> dict[str, Any]:
+    """The schema's normalised copy of ``preset`` + ``options``, or an OptionsError."""
+    if isinstance(options, Mapping):
+        if "preset" in options:
+            raise OptionsError("pass the preset as characterize(..., preset=...), not in options")
+        # the schema checks that the penalty parts are given; build_options converts their form
+        options = {**options, **{k: {} for k in COMPONENT_KEYS if options.get(k) is not None}}
+    if preset is not None and (options is None or isinstance(options, Mapping)):
+        options = {"preset": preset, **(options or {})}
+    try:
+        return validate_options(options, n=n)
+    except WireFieldError as exc:
+        raise OptionsError(_message(exc)) from None
 
 
-def _num(v: Any, where: str) -> float | int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise OptionsError(f"options {where} must be a finite number, got {v!r}")
-    return v
+def _preset_warnings(preset: str | None, analysis: Mapping[str, Any]) -> None:
+    """divi's warnings: a sweeping preset also sweeps, and its defaults give way to False."""
+    if preset not in ("standard", "deep"):
+        return
+    if "gamma" in analysis or "beta" in analysis:
+        warnings.warn(f"preset={preset!r} also sweeps the grid; fixed gamma/beta are "
+                      "evaluated in addition (use preset='fast' for fixed angles only)",
+                      UserWarning, stacklevel=4)
+    for k in ("parameter_sweep", "structural_sensitivity"):
+        if analysis.get(k) is False:
+            warnings.warn(f"preset={preset!r} enables {k} by default; the explicit "
+                          f"{k}=False is sent and honoured", UserWarning, stacklevel=4)
 
 
-def _only(d: Any, allowed: set[str], where: str) -> dict:
-    if not isinstance(d, Mapping):
-        raise OptionsError(f"options {where} must be a mapping, got {type(d).__name__}")
-    extra = set(d) - allowed
-    if extra:
-        hint = [f"{k!r} is now {_SEED_KEYS[k]}" for k in sorted(extra) if k in _SEED_KEYS]
-        raise OptionsError(f"options {where}: unknown key(s) {sorted(extra)}"
-                           + (f" ({'; '.join(hint)})" if hint else ""))
-    return dict(d)
-
-
-def _analysis(a: Any, preset: str | None) -> dict:
-    a = _only(a, {"gamma", "beta", *_ANALYSIS_BOOL}, "analysis")
-    for k in _ANALYSIS_BOOL:
-        if k in a:
-            _bool(a[k], f"analysis.{k}")
-    for k in ("gamma", "beta"):
-        if k in a:
-            _num(a[k], f"analysis.{k}")
-    fixed = "gamma" in a or "beta" in a
-    if a.get("parameter_sweep") is True and fixed:
-        raise OptionsError("options analysis: parameter_sweep=True excludes fixed gamma/beta")
-    if preset in ("standard", "deep"):
-        if fixed:
-            warnings.warn(f"preset={preset!r} also sweeps the grid; fixed gamma/beta are "
-                          "evaluated in addition (use preset='fast' for fixed angles only)",
-                          UserWarning, stacklevel=4)
-        for k in ("parameter_sweep", "structural_sensitivity"):
-            if a.get(k) is False:
-                warnings.warn(f"preset={preset!r} enables {k} by default; the explicit "
-                              f"{k}=False is sent and honoured", UserWarning, stacklevel=4)
-    return a
-
-
-def _ansatz(a: Any) -> dict:
-    a = _only(a, {"mixer", "layers"}, "ansatz")
-    if "mixer" in a and a["mixer"] not in ("x", "xy", "I"):
-        raise OptionsError(f"options ansatz.mixer must be 'x', 'xy' or 'I', got {a['mixer']!r}")
-    if "layers" in a:
-        _int(a["layers"], "ansatz.layers", 1)
-    return a
-
-
-def _indices(v: Any, where: str, n: int) -> list[int]:
-    if not isinstance(v, (list, tuple)):
-        raise OptionsError(f"options {where} must be a list of indices")
-    out = [_int(q, where, 0) for q in v]
-    bad = [q for q in out if q >= n]
-    if bad:
-        raise OptionsError(f"options {where}: index {bad[0]} is out of range for n={n}")
-    return out
-
-
-def _subspace(s: Any, n: int) -> dict:
-    s = _only(s, {"auto_warmstart", "solver", "max_variable_qubits", "restarts",
-                  "base_bitstring", "variable_qubits"}, "subspace")
-    if "auto_warmstart" in s:
-        _bool(s["auto_warmstart"], "subspace.auto_warmstart")
-    if "solver" in s and not isinstance(s["solver"], str):
-        raise OptionsError("options subspace.solver must be a string")
-    for k in ("max_variable_qubits", "restarts"):
-        if k in s:
-            _int(s[k], f"subspace.{k}", 1)
-    if "base_bitstring" in s:
-        b = s["base_bitstring"]
-        if not isinstance(b, str) or not b or set(b) - {"0", "1"} or len(b) != n:
-            raise OptionsError(f"options subspace.base_bitstring must be {n} characters 0/1")
-    if "variable_qubits" in s:
-        vq = _indices(s["variable_qubits"], "subspace.variable_qubits", n)
-        if len(set(vq)) != len(vq):
-            raise OptionsError("options subspace.variable_qubits has duplicates")
-        s["variable_qubits"] = vq
-    manual = s.get("auto_warmstart") is False
-    if not manual and ("base_bitstring" in s or "variable_qubits" in s):
-        raise OptionsError("options subspace: base_bitstring/variable_qubits need "
-                           "auto_warmstart=False")
-    if manual and any(k in s for k in ("solver", "max_variable_qubits", "restarts")):
-        raise OptionsError("options subspace: solver/max_variable_qubits/restarts apply to "
-                           "automatic selection only")
-    if ("base_bitstring" in s) != ("variable_qubits" in s):
-        raise OptionsError("options subspace: base_bitstring and variable_qubits go together")
-    return s
-
-
-def _constraints(cs: Any, n: int) -> list[dict]:
-    if not isinstance(cs, (list, tuple)):
-        raise OptionsError("options constraints must be a list of descriptors")
-    out = []
-    for i, c in enumerate(cs):
-        where = f"constraints[{i}]"
-        c = _only(c, {"type", "bound", "qubits", "weights"}, where)
-        if c.get("type") not in _CONSTRAINT_TYPES:
-            raise OptionsError(f"options {where}.type must be one of {list(_CONSTRAINT_TYPES)}")
-        if "bound" not in c:
-            raise OptionsError(f"options {where}.bound is required")
-        _num(c["bound"], f"{where}.bound")
-        if "qubits" in c:
-            c["qubits"] = _indices(c["qubits"], f"{where}.qubits", n)
-        if "weights" in c:
-            w = c["weights"]
-            if not isinstance(w, Mapping):
-                raise OptionsError(f"options {where}.weights must be a mapping index -> weight")
-            keys = [int(k) if isinstance(k, str) and k.isdigit() else k for k in w]
-            _indices(keys, f"{where}.weights", n)
-            c["weights"] = {str(k): _num(v, f"{where}.weights") for k, v in
-                            zip(keys, w.values(), strict=True)}
-        if c["type"] in ("inequality", "equality") and not c.get("weights"):
-            raise OptionsError(f"options {where}: {c['type']!r} needs non-empty weights")
-        out.append(c)
+def _wire_constraint(c: Mapping[str, Any]) -> dict:
+    """A checked descriptor as sent: weights keyed by the index's string (JSON keys)."""
+    out = dict(c)
+    if "weights" in out:
+        out["weights"] = {str(k): v for k, v in out["weights"].items()}
     return out
 
 
@@ -182,39 +94,31 @@ def build_options(preset: str | None, options: Mapping[str, Any] | None, problem
         OptionsError: unknown keys (including the seed's names, with the current one), wrong
             types or values, out-of-range indices, or contradictory settings.
     """
-    if preset is not None and preset not in PRESETS:
-        raise OptionsError(f"preset must be one of {list(PRESETS)} or None, got {preset!r}")
-    opts = {} if options is None else _only(options, _TOP | {"preset"}, "")
-    if "preset" in opts:
-        raise OptionsError("pass the preset as characterize(..., preset=...), not in options")
     n = problem.n
+    checked = _checked(preset, options, n)
     out: dict[str, Any] = {}
     if preset is not None:
         out["preset"] = preset
-    if "analysis" in opts:
-        out["analysis"] = _analysis(opts["analysis"], preset)
-    if "ansatz" in opts:
-        out["ansatz"] = _ansatz(opts["ansatz"])
-    if "subspace" in opts:
-        out["subspace"] = _subspace(opts["subspace"], n)
-    if "constraints" in opts:
-        out["constraints"] = _constraints(opts["constraints"], n)
-    if "n_qubits" in opts and _int(opts["n_qubits"], "n_qubits", 1) != n:
-        raise OptionsError(f"options n_qubits={opts['n_qubits']} but the problem has {n} "
+    if "analysis" in checked:
+        out["analysis"] = checked["analysis"]
+        _preset_warnings(preset, checked["analysis"])
+    for k in ("ansatz", "subspace"):
+        if k in checked:
+            out[k] = checked[k]
+    if "constraints" in checked:
+        out["constraints"] = [_wire_constraint(c) for c in checked["constraints"]]
+    if "n_qubits" in checked and checked["n_qubits"] != n:
+        raise OptionsError(f"options n_qubits={checked['n_qubits']} but the problem has {n} "
                            "variables (use characterize(..., n_variables=...) to pin it)")
     tuning = out.get("analysis", {}).get("penalty_tuning") is True
-    has_parts = "cost_qubo" in opts or "penalty_qubo" in opts
-    if tuning and not ("cost_qubo" in opts and "penalty_qubo" in opts):
-        raise OptionsError("analysis.penalty_tuning=True needs options cost_qubo and "
-                           "penalty_qubo")
-    if has_parts and not tuning:
+    if not tuning and any(k in (options or {}) for k in COMPONENT_KEYS):
         raise OptionsError("cost_qubo/penalty_qubo are sent only with "
                            "analysis.penalty_tuning=True")
     if tuning:
-        out["cost_qubo"] = _component(opts["cost_qubo"], "cost_qubo", problem)
-        out["penalty_qubo"] = _component(opts["penalty_qubo"], "penalty_qubo", problem)
+        for k in COMPONENT_KEYS:
+            out[k] = _component(options[k], k, problem)
     inferred = 1 + max(max(k) for k in problem.terms)
-    if wire.encoding == "factored_v1" or inferred < n:
+    if wire.encoding == FACTORED_FORMAT or inferred < n:
         # the server infers n from the keys; factored_v1 hides it in byte arrays (§1.5)
         out["n_qubits"] = n
     return out or None

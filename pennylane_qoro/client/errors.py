@@ -9,6 +9,7 @@
     ├── WireDecodeError               a payload from the wire is corrupt (QH1/QH2, @gzs, gzip)
     │   └── WireFieldError            one named field of a JSON payload is malformed (QUBOs)
     ├── PayloadError                  a request cannot be built within the protocol's limits
+    │   └── BodyTooLargeError         a (decompressed) request body passed a size cap
     ├── QoroHTTPError                 the service answered >= 400
     │   ├── ValidationError           400 / 422
     │   ├── AuthenticationError       401 / 403
@@ -29,41 +30,54 @@ Messages carry the HTTP method and path, the job id when known and the server's 
 so a user can look the job up later. They never carry the API key: the key is only ever placed
 in the ``Authorization`` header by ``client/http.py``.
 
-This module imports nothing but the standard library.
+:class:`QoroError`, :class:`WireDecodeError`, :class:`WireFieldError`, :class:`PayloadError`
+and :class:`BodyTooLargeError` are defined in ``pennylane_qoro.protocol.errors`` (the local
+service raises them too) and re-exported here: this module is their public import path.
+
+This module imports the standard library and ``protocol.errors`` only.
 """
 
 from __future__ import annotations
 
+from ..protocol.errors import (
+    BodyTooLargeError,
+    PayloadError,
+    QoroError,
+    WireDecodeError,
+    WireFieldError,
+)
 
-class QoroError(Exception):
-    """Base class of every error raised by the Qoro client."""
+__all__ = [
+    "AmbiguousSubmissionError",
+    "AuthenticationError",
+    "BodyTooLargeError",
+    "ConfigurationError",
+    "ConflictError",
+    "DeadlineExceededError",
+    "InsufficientCreditsError",
+    "JobCancelledError",
+    "JobError",
+    "JobFailedError",
+    "JobTimedOutError",
+    "NotFoundError",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "QoroConnectionError",
+    "QoroError",
+    "QoroHTTPError",
+    "RateLimitedError",
+    "ServerError",
+    "ValidationError",
+    "WireDecodeError",
+    "WireFieldError",
+    "http_error_class",
+]
 
 
 class ConfigurationError(QoroError, ValueError):
     """The client cannot be configured as asked (missing key, bad URL, plain http off-host)."""
 
-
-class PayloadError(QoroError, ValueError):
-    """A request cannot be built within the protocol's limits (e.g. one circuit over the cap)."""
-
-
-class WireDecodeError(QoroError, ValueError):
-    """A payload received from the wire is malformed; the message names the problem."""
-
-
-class WireFieldError(WireDecodeError):
-    """One field of a JSON payload is malformed; ``field`` names it (e.g. ``qubo.F``).
-
-    ``detail`` is the message without the field, so a server can answer 400 with both.
-    """
-
-    def __init__(self, field: str, detail: str):
-        self.field = field
-        self.detail = detail
-        super().__init__(f"{field}: {detail}")
-
-    def __reduce__(self):
-        return type(self), (self.field, self.detail)
 
 
 class QoroConnectionError(QoroError, ConnectionError):

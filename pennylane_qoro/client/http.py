@@ -2,13 +2,13 @@
 
 This module owns everything ``qoro-api.md`` §1 says about the wire below the endpoints:
 
-* the ``Authorization: Bearer`` header (added per request by an auth object, so the key is in
-  no session attribute, repr or log line) and the ``User-Agent`` (§1.2, §1.3);
-* retries as data (§1.6): GET and DELETE go through a session whose ``HTTPAdapter`` carries a
-  urllib3 ``Retry`` (502/503/504, connection and read errors, exponential backoff,
-  ``Retry-After`` honoured and capped); every POST goes through a second session whose adapter
-  has ``Retry(total=0)``, so ``cancel/``, ``submit_qubo/`` and ``execution_config/`` are never
-  re-sent;
+* the ``Authorization: Bearer`` header (added per request by ``client/auth.py``'s auth object,
+  so the key is in no session attribute, repr or log line) and the ``User-Agent`` (§1.2, §1.3);
+* retries as data (§1.6, the policy in ``client/retry.py``): GET and DELETE go through a
+  session whose ``HTTPAdapter`` carries a urllib3 ``Retry`` (502/503/504, connection and read
+  errors, exponential backoff, ``Retry-After`` honoured and capped); every POST goes through
+  a second session whose adapter has ``Retry(total=0)``, so ``cancel/``, ``submit_qubo/`` and
+  ``execution_config/`` are never re-sent;
 * idempotent submission (§1.6, §8 item 10): ``job/init/`` and each ``add_circuits/`` chunk
   carry an ``Idempotency-Key`` header (uuid4, one per logical request, the same on every
   re-send). Only a service whose ping answered ``"idempotency": true`` has them re-sent, by a
@@ -18,31 +18,25 @@ This module owns everything ``qoro-api.md`` §1 says about the wire below the en
   costs no extra request) and cached; any other ping the caller makes also fills the cache.
   Against any other service (the cloud ignores the header) the first failure is final and an
   unanswered POST raises :class:`AmbiguousSubmissionError`;
-* request bodies serialized once by ``wire.json_body`` and sent as bytes, so the size the
-  planner measured is the size sent (§1.4, §3.2);
+* request bodies serialized once by ``protocol.text.json_body`` and sent as bytes, so the size the
+  planner measured is the size sent (§1.4, §3.2); gzip-compressed (``protocol.text.gzip_body``)
+  once the service has advertised that it accepts it;
 * mapping every status >= 400 to the typed error of ``client.errors`` with the server's own
-  message (§1.7), and every ``requests`` exception to :class:`QoroConnectionError`. This is
-  the only module that catches ``requests`` exceptions;
-* masking the key in every message built from server or transport text (:func:`redact_key`:
+  message (§1.7, read by ``client/responses.py``), and every ``requests`` exception to
+  :class:`QoroConnectionError`. This is the only module that catches ``requests`` exceptions;
+* masking the key in every message built from server or transport text (``auth.redact_key``:
   keys of 8+ characters wherever they occur, shorter ones where they stand alone).
 
-It imports the standard library, requests/urllib3 and ``client.config``/``errors``/``wire``;
-never PennyLane.
+It imports the standard library, requests/urllib3, ``protocol`` and this package's
+``auth``/``config``/``errors``/``retry``/``responses``/``stats``; never PennyLane.
 """
 
 from __future__ import annotations
 
-import email.utils
-import gzip
-import json
 import logging
-import platform
-import re
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from threading import Lock
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +46,14 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
+from ..protocol.text import gzip_body, json_body
+from ..protocol.vocabulary import (
+    BODY_GZIP_MIN_BYTES,
+    CONTENT_ENCODING_HEADER,
+    GZIP_ENCODING,
+    IDEMPOTENCY_HEADER,
+)
+from .auth import BearerAuth, redact_key, user_agent
 from .config import ApiKey, is_loopback
 from .errors import (
     AmbiguousSubmissionError,
@@ -61,140 +63,28 @@ from .errors import (
     RateLimitedError,
     http_error_class,
 )
-from .wire import json_body
+from .responses import MESSAGE_LIMIT, json_or_none, server_message
+from .retry import (
+    MAX_RETRY_AFTER,
+    RETRY_METHODS,
+    resendable,
+    retry_after,
+    retry_count,
+    retry_policy,
+)
+from .stats import ClientStats
 
-__all__ = [
-    "IDEMPOTENCY_HEADER",
-    "MIN_MASKED_KEY_LENGTH",
-    "RETRY_STATUSES",
-    "ClientStats",
-    "Transport",
-    "redact_key",
-    "user_agent",
-]
+__all__ = ["Transport"]
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({502, 503, 504})
-"""Statuses the GET/DELETE adapter retries (plus 413/429/503 with ``Retry-After``)."""
-RETRY_METHODS = frozenset({"GET", "DELETE"})
-MAX_RETRY_AFTER = 30.0
-"""Longest ``Retry-After`` the adapter sleeps for; a longer one surfaces as the error."""
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-# Request compression, for services that accept it (Transport.gzip_requests): smaller bodies
-# gain nothing, and level 6 is zlib's speed/size balance (a 370 kB gradient upload -> 8 kB).
-GZIP_MIN_BYTES = 4096
-GZIP_LEVEL = 6
-"""Header naming one logical POST; a service that advertises it applies the POST once."""
 PING_TIMEOUT = 10.0  # §1.5
-_MESSAGE_LIMIT = 500  # characters of a non-JSON error body kept in a message (§1.7)
-MIN_MASKED_KEY_LENGTH = 8
-"""Keys at least this long are masked wherever they occur in a message; shorter ones only
-where they stand alone (see :func:`redact_key`)."""
-_KEY_MASK = "<hidden>"
-_TOKEN_CHAR = r"[A-Za-z0-9_\-]"  # the alphabet of API keys and url-safe tokens
-
-
-def _package_version() -> str:
-    try:
-        return version("pennylane-qoro")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "unknown"
-
-
-def user_agent() -> str:
-    """``pennylane-qoro/<ver> (python=<ver>) python-requests/<ver>`` (the §1.3 shape)."""
-    return (
-        f"pennylane-qoro/{_package_version()} (python={platform.python_version()}) "
-        f"python-requests/{requests.__version__}"
-    )
-
-
-@dataclass
-class ClientStats:
-    """Counters a client keeps; the device tracker and the benchmarks read them.
-
-    Attributes:
-        requests (int): HTTP requests issued (each adapter retry is counted in ``retries``).
-        retries (int): attempts the retrying adapters re-sent (GET, DELETE, keyed POSTs).
-        bytes_sent (int): request body bytes handed to the transport.
-        polls (int): ``status/`` requests made while waiting for jobs.
-        jobs (int): jobs created (``job/init/`` answered with a job id).
-    """
-
-    requests: int = 0
-    retries: int = 0
-    bytes_sent: int = 0
-    polls: int = 0
-    jobs: int = 0
-    _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
-
-    def add(self, **counts: int) -> None:
-        """Add to several counters atomically."""
-        with self._lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
-
-    def __getstate__(self) -> dict[str, int]:  # copy/pickle without the lock
-        return self.snapshot()
-
-    def __setstate__(self, state: dict[str, int]) -> None:
-        self.__init__(**state)
-
-    def snapshot(self) -> dict[str, int]:
-        """The counters as a plain dict."""
-        with self._lock:
-            return {
-                "requests": self.requests,
-                "retries": self.retries,
-                "bytes_sent": self.bytes_sent,
-                "polls": self.polls,
-                "jobs": self.jobs,
-            }
-
-
-class _BearerAuth(requests.auth.AuthBase):
-    """Adds ``Authorization: Bearer <key>`` to each request; its repr hides the key.
-
-    requests drops the header itself on a redirect to another host or from https to http.
-    """
-
-    def __init__(self, key: ApiKey):
-        self._key = key
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self._key.reveal()}"
-        return r
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(<hidden>)"
-
-
-def _retry_policy(
-    total: int, backoff: float, methods: frozenset[str] = RETRY_METHODS
-) -> Retry:
-    return Retry(
-        total=total,
-        connect=total,
-        read=total,
-        status=total,
-        other=0,
-        backoff_factor=backoff,
-        status_forcelist=sorted(RETRY_STATUSES),
-        allowed_methods=methods,
-        respect_retry_after_header=True,
-        retry_after_max=MAX_RETRY_AFTER,
-        raise_on_status=False,  # hand back the last 5xx so it maps to ServerError with a message
-        raise_on_redirect=False,
-    )
-
-
 def _session(key: ApiKey, agent: str, retry: Retry) -> requests.Session:
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.auth = _BearerAuth(key)
+    session.auth = BearerAuth(key)
     session.headers["User-Agent"] = agent
     return session
 
@@ -223,20 +113,20 @@ class Transport:
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout_cap = timeout_cap
-        # POST bodies of at least GZIP_MIN_BYTES go out gzip-compressed (Content-Encoding) once
+        # POST bodies of at least BODY_GZIP_MIN_BYTES go out gzip-compressed (Content-Encoding) once
         # the service has said it accepts that (the embedded service's job/init/ answer); the
         # cloud does not, and gets the plain bodies of §1.4.
         self.gzip_requests = False
         self.stats = stats if stats is not None else ClientStats()
         self._key = api_key
         agent = user_agent()
-        self._idempotent = _session(api_key, agent, _retry_policy(retries, backoff))
+        self._idempotent = _session(api_key, agent, retry_policy(retries, backoff))
         # State-changing POSTs: total=0 also stops urllib3 re-sending on connect errors.
         self._once = _session(api_key, agent, Retry(total=0, read=False, redirect=False))
         # Keyed POSTs to a service that applies each Idempotency-Key once: urllib3 re-sends
         # the identical request (same key) on the GET rules, 429 + Retry-After included.
         self._keyed = _session(
-            api_key, agent, _retry_policy(retries, backoff, frozenset({"POST"}))
+            api_key, agent, retry_policy(retries, backoff, frozenset({"POST"}))
         )
         self._idempotency: bool | None = None  # the ping's "idempotency"; None = not asked
         self._ping_lock = Lock()
@@ -276,7 +166,7 @@ class Transport:
     ) -> Any:
         """GET ``endpoint`` (retried); the parsed JSON body, or None for an empty body."""
         resp = self._send("GET", endpoint, timeout=timeout, params=params, job_id=job_id)
-        body = _json_or_none(resp, "GET", endpoint, job_id)
+        body = json_or_none(resp, "GET", endpoint, job_id)
         if endpoint == "":  # the ping (§2.1): remember what the service advertises
             self._idempotency = isinstance(body, dict) and body.get("idempotency") is True
         return body
@@ -324,7 +214,7 @@ class Transport:
         """
         data = body if isinstance(body, bytes) or body is None else json_body(body)
         resp = self._send("POST", endpoint, timeout=timeout, data=data, job_id=job_id)
-        return _json_or_none(resp, "POST", endpoint, job_id)
+        return json_or_none(resp, "POST", endpoint, job_id)
 
     def post_idempotent(
         self,
@@ -362,14 +252,14 @@ class Transport:
                 "POST", endpoint, timeout=timeout, data=data, job_id=job_id, extra=key
             )
         except (QoroConnectionError, QoroHTTPError) as exc:
-            if not _resendable(exc) or not self.supports_idempotency():
+            if not resendable(exc) or not self.supports_idempotency():
                 raise
             if isinstance(exc, RateLimitedError) and exc.retry_after:
                 # The adapter would have slept Retry-After had it sent the first attempt.
                 time.sleep(min(exc.retry_after, MAX_RETRY_AFTER))
             log.debug("POST %s failed (%s); re-sending with the same key", endpoint, exc)
             return self._post_keyed(endpoint, data, key, timeout, job_id)
-        return _json_or_none(resp, "POST", endpoint, job_id)
+        return json_or_none(resp, "POST", endpoint, job_id)
 
     def _post_keyed(
         self, endpoint: str, data: bytes, key: dict[str, str], timeout: float, job_id: str | None
@@ -377,7 +267,7 @@ class Transport:
         resp = self._send(
             "POST", endpoint, timeout=timeout, data=data, job_id=job_id, extra=key, keyed=True
         )
-        return _json_or_none(resp, "POST", endpoint, job_id)
+        return json_or_none(resp, "POST", endpoint, job_id)
 
     def delete(self, endpoint: str, *, timeout: float, job_id: str | None = None) -> None:
         """DELETE ``endpoint`` (retried)."""
@@ -407,9 +297,9 @@ class Transport:
             headers = {**(headers or {}), **extra}
         if self.timeout_cap is not None:
             timeout = min(timeout, self.timeout_cap)
-        if data and self.gzip_requests and len(data) >= GZIP_MIN_BYTES:
-            data = gzip.compress(data, GZIP_LEVEL, mtime=0)
-            headers = {**(headers or {}), "Content-Encoding": "gzip"}
+        if data and self.gzip_requests and len(data) >= BODY_GZIP_MIN_BYTES:
+            data = gzip_body(data)
+            headers = {**(headers or {}), CONTENT_ENCODING_HEADER: GZIP_ENCODING}
         size = len(data) if data else 0
         self.stats.add(requests=1, bytes_sent=size)
         started = time.monotonic()
@@ -425,7 +315,7 @@ class Transport:
             )
         except requests.RequestException as exc:
             raise self._connection_error(exc, method, endpoint, job_id, keyed) from None
-        retried = _retry_count(resp)
+        retried = retry_count(resp)
         if retried:
             self.stats.add(retries=retried)
         log.debug(
@@ -457,7 +347,7 @@ class Transport:
     def _http_error(
         self, resp: requests.Response, method: str, endpoint: str, job_id: str | None
     ) -> QoroHTTPError:
-        message = self.redact(_server_message(resp))
+        message = self.redact(server_message(resp))
         cls = http_error_class(resp.status_code)
         return cls(
             resp.status_code,
@@ -465,7 +355,7 @@ class Transport:
             method=method,
             path=endpoint,
             job_id=job_id,
-            retry_after=_retry_after(resp.headers.get("Retry-After")),
+            retry_after=retry_after(resp.headers.get("Retry-After")),
         )
 
     def _connection_error(
@@ -497,40 +387,6 @@ class Transport:
         return QoroConnectionError(detail, method=method, path=endpoint, job_id=job_id)
 
 
-def redact_key(text: str, secret: str) -> str:
-    """``text`` with every echo of ``secret`` (the API key) replaced by ``<hidden>``.
-
-    The rule: a key of :data:`MIN_MASKED_KEY_LENGTH` (8) characters or more is masked wherever
-    it occurs. A shorter key (only a test or a local token would be that short) is masked only
-    where it stands alone, i.e. not inside a longer run of letters, digits, ``_`` or ``-``:
-    an echo (``"token Bearer ab rejected"``, ``'"ab"'``) is masked, while a word that merely
-    contains the key's characters is left alone, so a one-character key does not turn
-    ``"Max retries"`` into ``"Ma<hidden> retries"``. Either way the key, as a token, never
-    reaches a message.
-    """
-    if not secret or secret not in text:
-        return text
-    if len(secret) >= MIN_MASKED_KEY_LENGTH:
-        return text.replace(secret, _KEY_MASK)
-    alone = re.compile(rf"(?<!{_TOKEN_CHAR}){re.escape(secret)}(?!{_TOKEN_CHAR})")
-    return alone.sub(_KEY_MASK, text)
-
-
-def _resendable(exc: QoroError) -> bool:
-    """A keyed POST failure worth re-sending: no answer, a gateway error or a rate limit."""
-    if isinstance(exc, QoroConnectionError):
-        return True
-    return isinstance(exc, QoroHTTPError) and (
-        exc.status in RETRY_STATUSES or exc.status == 429
-    )
-
-
-def _retry_count(resp: requests.Response) -> int:
-    retries = getattr(resp.raw, "retries", None)
-    history = getattr(retries, "history", ()) or ()
-    return len(history)
-
-
 def _never_sent(exc: BaseException) -> bool:
     """True when the request certainly did not reach the service (connect failure, TLS)."""
     if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
@@ -551,61 +407,6 @@ def _describe(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.exceptions.RetryError):
         return "retries exhausted"
     text = str(exc)
-    if len(text) > _MESSAGE_LIMIT:
-        text = text[:_MESSAGE_LIMIT] + "..."
+    if len(text) > MESSAGE_LIMIT:
+        text = text[:MESSAGE_LIMIT] + "..."
     return f"{kind}: {text}"
-
-
-def _json_or_none(resp: requests.Response, method: str, endpoint: str, job_id: str | None) -> Any:
-    if not resp.content or resp.status_code == 204:
-        return None
-    try:
-        return resp.json()
-    except ValueError:
-        raise QoroHTTPError(
-            resp.status_code,
-            f"expected a JSON body, got {_trim(resp.text)!r}",
-            method=method,
-            path=endpoint,
-            job_id=job_id,
-        ) from None
-
-
-def _trim(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "..."
-
-
-def _server_message(resp: requests.Response) -> str:
-    """The service's own words (§1.7): ``detail``/``error``/``message``, JSON, HTML or text."""
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if isinstance(body, Mapping):
-        for key in ("detail", "error", "message"):
-            value = body.get(key)
-            if value:
-                return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if body is not None:
-        return _trim(json.dumps(body, ensure_ascii=False))
-    text = resp.text or ""
-    if "<html" in text.lower():
-        return f"HTML error page from {resp.url}; upstream may be down or timed out"
-    return _trim(text) or (resp.reason or "")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -1,14 +1,13 @@
-"""The Qoro job API: :class:`QoroClient` and the job description types.
+"""The Qoro job API: :class:`QoroClient`, one method per endpoint of ``qoro-api.md`` §2.
 
-This module owns the job lifecycle of ``qoro-api.md`` §2 and §5: building the complete upload
-plan before ``job/init/`` (so a request that cannot fit fails before any job exists), the
-chunked ``add_circuits`` uploads with ``finalized`` as a string, adaptive status polling with a
-deadline, typed terminal errors and cancel-on-Ctrl+C, ``resultsV2`` paging, and the remaining
-endpoints (targets, credits, execution config, characterization).
+:class:`QoroClient` is the facade: ``submit`` (validate and plan with ``client/spec.py``,
+``job/init/``, then the chunked uploads of ``client/upload.py``), ``wait`` (the polling of
+``client/polling.py``: adaptive, a deadline, cancel on Ctrl+C), ``results`` (``resultsV2``
+paging and histogram decoding), ``run`` (all three), and the remaining endpoints (targets,
+credits, cancel/delete, execution config, characterization).
 
 It reaches the network only through ``client/http.py`` and the wire formats only through
-``client/wire.py``. It imports the standard library, numpy-free helpers of this package and
-(lazily, optionally) tqdm; never PennyLane.
+``protocol``. It imports the standard library and this package; never PennyLane.
 """
 
 from __future__ import annotations
@@ -16,27 +15,23 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from . import wire
+from ..protocol.histogram import decode_histogram
+from ..protocol.vocabulary import ACTIVE_STATUSES, GZIP_ENCODING, TERMINAL_STATUSES
 from .config import resolve_api_key, resolve_url
 from .errors import (
     AmbiguousSubmissionError,
     DeadlineExceededError,
-    InsufficientCreditsError,
-    JobCancelledError,
-    JobError,
-    JobFailedError,
-    JobTimedOutError,
-    PayloadError,
-    QoroConnectionError,
-    ServerError,
     ValidationError,
     WireDecodeError,
 )
-from .http import ClientStats, Transport
+from .http import Transport
+from .polling import OUTAGE_GRACE, PollSchedule, best_effort, wait_for_job
+from .spec import JobResult, JobSpec, Template, plan_job
+from .stats import ClientStats
+from .upload import bare_message, discard_job, upload_bodies
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -49,10 +44,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Per-call timeouts in seconds (qoro-api.md §1.5).
+# Per-call timeouts in seconds (qoro-api.md §1.5); add_circuits' is ``upload.TIMEOUT_UPLOAD``.
 TIMEOUT_SHORT = 10.0  # ping, targets, credits
 TIMEOUT_INIT = 100.0
-TIMEOUT_UPLOAD = 100.0
 TIMEOUT_STATUS = 200.0
 TIMEOUT_RESULTS = 100.0
 TIMEOUT_CANCEL = 50.0
@@ -62,105 +56,6 @@ TIMEOUT_QUBO = 300.0  # the analysis runs inside the request
 TIMEOUT_VALIDATION = 100.0
 
 PAGE_LIMIT = 100  # resultsV2 page size; offset always grows by exactly this (§2.10)
-# While waiting, a service that stops answering status polls (a restart, a network blip) is
-# polled again for this long before the failure is raised: the job lives on the service.
-OUTAGE_GRACE = 60.0
-PROGRESS_AFTER = 2.0  # seconds of waiting before a progress display appears
-JOB_TYPES = ("EXECUTE", "EXPECTATION")
-
-# §5.1: all nine statuses.
-ACTIVE_STATUSES = frozenset({"PENDING", "SCHEDULED", "RUNNING", "PAUSED"})
-TERMINAL_STATUSES = frozenset(
-    {"COMPLETED", "FAILED", "CANCELLED", "INSUFFICIENT_CREDITS", "TIMED_OUT"}
-)
-_GATEWAY_STATUSES = frozenset({502, 503, 504})  # a service restarting or briefly away
-_FAILURES: dict[str, type[JobError]] = {
-    "FAILED": JobFailedError,
-    "CANCELLED": JobCancelledError,
-    "INSUFFICIENT_CREDITS": InsufficientCreditsError,
-    "TIMED_OUT": JobTimedOutError,
-}
-
-
-@dataclass(frozen=True)
-class Template:
-    """A parametric circuit and its parameter rows (the template path, §2.8 (b), §3.5).
-
-    Attributes:
-        qasm (str): OpenQASM 2 text with placeholder names where values go.
-        parameter_names (tuple[str, ...]): the placeholders, in value order.
-        rows (tuple[tuple[str, tuple[float, ...]], ...]): ``(label, values)`` per circuit.
-    """
-
-    qasm: str
-    parameter_names: tuple[str, ...]
-    rows: tuple[tuple[str, tuple[float, ...]], ...]
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """Everything one Qoro job carries (§2.7, §2.8).
-
-    Attributes:
-        job_type (str): ``"EXECUTE"`` (histograms) or ``"EXPECTATION"`` (Pauli expectations).
-        circuits (tuple[tuple[str, str], ...]): bound circuits ``(label, qasm)``.
-        templates (tuple[Template, ...]): the template path; not mixed with ``circuits``.
-        shots (int | None): EXECUTE, one count for every circuit.
-        shot_groups (tuple[tuple[int, int, int], ...] | None): EXECUTE, per-circuit shots as
-            job-global ``(start, end, shots)`` ranges tiling the circuits (bound path only).
-        observables (tuple[tuple[str, ...], ...] | None): EXPECTATION, groups of dense Pauli
-            terms (character i = qubit i).
-        circuit_ham_map (tuple[tuple[int, int], ...] | None): one job-global circuit range per
-            observable group (bound path; required with more than one group).
-        simulator_cluster (str | None): simulator target (ignored when ``qpu_system`` is set).
-        qpu_system (str | None): QPU system target; takes precedence.
-        maestro_config (Mapping | None): simulator settings, simulator targets only.
-        tag (str | None): the job's tag.
-    """
-
-    job_type: str = "EXECUTE"
-    circuits: tuple[tuple[str, str], ...] = ()
-    templates: tuple[Template, ...] = ()
-    shots: int | None = None
-    shot_groups: tuple[tuple[int, int, int], ...] | None = None
-    observables: tuple[tuple[str, ...], ...] | None = None
-    circuit_ham_map: tuple[tuple[int, int], ...] | None = None
-    simulator_cluster: str | None = "qoro_maestro"
-    qpu_system: str | None = None
-    maestro_config: Mapping[str, Any] | None = None
-    tag: str | None = "default"
-
-    @property
-    def labels(self) -> list[str]:
-        """Circuit labels in submission order."""
-        if self.circuits:
-            return [label for label, _ in self.circuits]
-        return [label for t in self.templates for label, _ in t.rows]
-
-
-@dataclass(frozen=True)
-class JobResult:
-    """The outcome of :meth:`QoroClient.run`.
-
-    Attributes:
-        job_id (str): the service's job id.
-        results (dict[str, Any]): label -> decoded results in submission order:
-            ``{bitstring: count}`` (Qiskit order, ``c[0]`` rightmost) for EXECUTE,
-            ``{dense term: float}`` for EXPECTATION.
-        run_time (float): the service's ``run_time`` in seconds (0.0 when absent).
-        requests (int): HTTP requests this run made (init, uploads, polls, pages).
-    """
-
-    job_id: str
-    results: dict[str, Any]
-    run_time: float
-    requests: int
-
-
-@dataclass(frozen=True)
-class _Plan:
-    init: dict[str, Any]
-    bodies: list[bytes]
 
 
 class QoroClient:
@@ -287,22 +182,11 @@ class QoroClient:
             QoroHTTPError, QoroConnectionError: the service refused or could not be reached;
                 the error names the job id when one exists.
         """
-        plan = _plan(spec)
+        plan = plan_job(spec)
         job_id = self._init(plan.init)
-        k = 0
-        try:
-            for k, body in enumerate(plan.bodies):
-                log.debug("job %s: add_circuits %d/%d", job_id, k + 1, len(plan.bodies))
-                answer = self._http.post_idempotent(
-                    f"job/{job_id}/add_circuits/", body, timeout=TIMEOUT_UPLOAD, job_id=job_id
-                )
-                self._learn_max_wait(answer)
-        except AmbiguousSubmissionError as exc:
-            deleted = self._discard(job_id)
-            raise _ambiguous_upload(exc, job_id, k, len(plan.bodies), deleted) from None
-        except BaseException:
-            self._discard(job_id)
-            raise
+        upload_bodies(
+            self._http, job_id, plan.bodies, on_answer=self._learn_max_wait, discard=self._discard
+        )
         return job_id
 
     def status(self, job_id: str, *, wait: float | None = None) -> dict:
@@ -341,14 +225,21 @@ class QoroClient:
                 the job ended otherwise than COMPLETED (with the server's message).
             DeadlineExceededError: ``timeout`` passed while the job was still active.
         """
-        if timeout is not None and timeout < 0:
-            raise ValueError("timeout must be >= 0")
-        try:
-            return self._poll(job_id, timeout)
-        except KeyboardInterrupt:
-            log.warning("interrupted: cancelling Qoro job %s", job_id)
-            self._best_effort(self.cancel, job_id)
-            raise
+        schedule = PollSchedule(
+            first_poll=self.first_poll,
+            poll_interval=self.poll_interval,
+            outage_grace=self.outage_grace,
+            progress=self.progress,
+        )
+        return wait_for_job(
+            job_id,
+            status=self.status,
+            cancel=self.cancel,
+            long_wait=self._long_wait,
+            on_poll=lambda: self.stats.add(polls=1),
+            schedule=schedule,
+            timeout=timeout,
+        )
 
     def results(self, job_id: str) -> list[dict]:
         """All result rows (``resultsV2``, pages of 100), decoded, in submission order.
@@ -404,7 +295,7 @@ class QoroClient:
         try:
             final = self.wait(job_id, timeout=timeout)
         except DeadlineExceededError:
-            self._best_effort(self.cancel, job_id)
+            best_effort(self.cancel, job_id)
             raise
         rows = self.results(job_id)
         by_label = {row["label"]: row["results"] for row in rows}
@@ -485,7 +376,7 @@ class QoroClient:
             answer = self._http.post_idempotent("job/init/", body, timeout=TIMEOUT_INIT)
         except AmbiguousSubmissionError as exc:
             raise AmbiguousSubmissionError(
-                f"{_bare(exc)}. State: job/init/ may have created a job whose id never "
+                f"{bare_message(exc)}. State: job/init/ may have created a job whose id never "
                 "reached this client; such a job is empty and PENDING, so it never runs and "
                 "costs nothing",
                 method=exc.method,
@@ -495,92 +386,15 @@ class QoroClient:
         if not isinstance(job_id, str) or not job_id:
             raise WireDecodeError(f"job/init/ answered without a string job_id: {answer!r}")
         encodings = answer.get("request_encodings")
-        if isinstance(encodings, list) and "gzip" in encodings:
+        if isinstance(encodings, list) and GZIP_ENCODING in encodings:
             self._http.gzip_requests = True  # the service accepts gzip bodies (a local extension)
         self.stats.add(jobs=1)
         log.info("Qoro job %s created", job_id)
         return job_id
 
     def _discard(self, job_id: str) -> bool:
-        """Cancel and delete a half-uploaded job; failures are logged, never raised.
-
-        Returns:
-            bool: whether the job was deleted.
-        """
-        cancelled = self._best_effort(self.cancel, job_id)
-        deleted = self._best_effort(self.delete, job_id)
-        if deleted:
-            log.warning("upload of job %s failed; the job was deleted", job_id)
-        else:
-            log.warning(
-                "upload of job %s failed and the job could not be deleted (cancelled: %s); "
-                "delete it with QoroClient.delete(%r)",
-                job_id,
-                cancelled,
-                job_id,
-            )
-        return deleted
-
-    @staticmethod
-    def _best_effort(call: Callable[[str], Any], job_id: str) -> bool:
-        try:
-            call(job_id)
-        except Exception as exc:  # best effort by design (§5.4)
-            log.debug("best-effort %s(%s) failed: %s", call.__name__, job_id, exc)
-            return False
-        return True
-
-    def _poll(self, job_id: str, timeout: float | None) -> dict:
-        start = time.monotonic()
-        deadline = None if timeout is None else start + timeout
-        pause = min(self.first_poll, self.poll_interval)
-        warned: set[str] = set()
-        bar = _Progress(job_id, enabled=self.progress)
-        outage = _Outage(job_id, self.outage_grace)
-        retrying = False
-        try:
-            while True:
-                long_wait = None if retrying else self._long_wait(deadline)
-                if long_wait is None:
-                    _sleep_until(pause, deadline)
-                try:
-                    body = self.status(job_id, wait=long_wait)
-                except (QoroConnectionError, ServerError) as exc:
-                    if isinstance(exc, ServerError) and exc.status not in _GATEWAY_STATUSES:
-                        raise
-                    if deadline is not None and time.monotonic() >= deadline:
-                        raise
-                    outage.failed(exc)  # raises once the service stayed away too long
-                    pause = min(pause * 1.5, self.poll_interval)
-                    retrying = True
-                    continue
-                retrying = False
-                outage.answered()
-                self.stats.add(polls=1)
-                state = body["status"].upper()
-                if state == "COMPLETED":
-                    return body
-                if state in _FAILURES:
-                    raise _FAILURES[state](job_id, state, _status_message(body))
-                if state not in ACTIVE_STATUSES and state not in warned:
-                    warned.add(state)
-                    log.warning(
-                        "job %s reports unknown status %r; treating it as still active",
-                        job_id,
-                        body["status"],
-                    )
-                now = time.monotonic()
-                bar.update(state, now - start)
-                if deadline is not None and now >= deadline:
-                    raise DeadlineExceededError(
-                        job_id,
-                        state,
-                        f"client deadline of {timeout:g} s passed; the job is still {state} "
-                        "on the service",
-                    )
-                pause = min(pause * 1.5, self.poll_interval)
-        finally:
-            bar.close()
+        """Cancel and delete a half-uploaded job (best effort); whether it was deleted."""
+        return discard_job(job_id, cancel=self.cancel, delete=self.delete)
 
     def _learn_max_wait(self, body: Any) -> None:
         value = body.get("max_wait") if isinstance(body, dict) else None
@@ -611,73 +425,6 @@ class QoroClient:
         return body
 
 
-class _Outage:
-    """Tracks status polls the service did not answer while a job is awaited."""
-
-    def __init__(self, job_id: str, grace: float):
-        self._job_id = job_id
-        self._grace = grace
-        self._since: float | None = None
-
-    def answered(self) -> None:
-        self._since = None
-
-    def failed(self, exc: QoroConnectionError | ServerError) -> None:
-        """Note a failed poll; re-raise it once polls have failed for ``grace`` seconds."""
-        now = time.monotonic()
-        if self._since is None:
-            self._since = now
-            log.warning("job %s: status poll failed (%s); polling on", self._job_id, exc)
-        if now - self._since >= self._grace:
-            raise exc
-
-
-def _bare(exc: QoroConnectionError) -> str:
-    """The message of a transport error without its ``METHOD path:`` prefix."""
-    return str(exc).removeprefix(f"{exc.method} {exc.path}: ")
-
-
-def _ambiguous_upload(
-    exc: AmbiguousSubmissionError, job_id: str, k: int, n: int, deleted: bool
-) -> AmbiguousSubmissionError:
-    """The upload error with the states job ``job_id`` may be in (chunk ``k`` of ``n``)."""
-    stored = f"chunks 1-{k} only" if k else "no circuits"
-    if deleted:
-        state = "the job was then cancelled and deleted, so nothing of it remains"
-    elif k + 1 == n:
-        state = (
-            f"it may hold {stored} (PENDING, not finalized) or all {n} chunk(s) (finalized: "
-            "queued, running or finished, and charged); it could not be deleted, so inspect "
-            f"it with status({job_id!r}) and delete({job_id!r})"
-        )
-    else:
-        state = (
-            f"it may hold {stored} or chunks 1-{k + 1} (PENDING, not finalized, so it will "
-            f"not run); it could not be deleted, so delete it with delete({job_id!r})"
-        )
-    return AmbiguousSubmissionError(
-        f"{_bare(exc)}. State of job {job_id} after chunk {k + 1}/{n} went unanswered: {state}",
-        method=exc.method,
-        path=exc.path,
-        job_id=job_id,
-    )
-
-
-def _sleep_until(pause: float, deadline: float | None) -> None:
-    if deadline is not None:
-        pause = min(pause, max(0.0, deadline - time.monotonic()))
-    if pause > 0:
-        time.sleep(pause)
-
-
-def _status_message(body: Mapping[str, Any]) -> str:
-    for key in ("error", "detail", "message"):
-        value = body.get(key)
-        if value:
-            return str(value)
-    return ""
-
-
 def _lenient_float(value: Any) -> float:
     """``run_time`` as the service may send it: number, numeric string, null or absent (§2.9)."""
     if value is None or isinstance(value, bool):
@@ -701,143 +448,7 @@ def _decode_row(row: Any, job_id: str) -> dict:
         raise WireDecodeError(f"job {job_id}: result row without label/results: {row!r:.200}")
     out = dict(row)
     try:
-        out["results"] = wire.decode_histogram(row["results"])
+        out["results"] = decode_histogram(row["results"])
     except WireDecodeError as exc:
         raise WireDecodeError(f"job {job_id}, circuit {row['label']!r}: {exc}") from None
     return out
-
-
-class _Progress:
-    """A tqdm display that appears after PROGRESS_AFTER seconds, if tqdm is importable."""
-
-    def __init__(self, job_id: str, *, enabled: bool):
-        self._job_id = job_id
-        self._enabled = enabled
-        self._bar: Any = None
-
-    def update(self, state: str, elapsed: float) -> None:
-        if not self._enabled or elapsed < PROGRESS_AFTER:
-            return
-        if self._bar is None:
-            try:
-                from tqdm.auto import tqdm  # optional dependency, imported only when needed
-            except ImportError:
-                self._enabled = False
-                return
-            self._bar = tqdm(
-                desc=f"Qoro job {self._job_id.split('-')[0]}",
-                bar_format="{desc}: {postfix} [{elapsed}]",
-                leave=False,
-            )
-        self._bar.set_postfix_str(state, refresh=False)
-        self._bar.update(0)
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-
-# -- planning (pure) ---------------------------------------------------------------------------
-
-
-def _plan(spec: JobSpec) -> _Plan:
-    """Validate a spec and build the init body and every add_circuits body (§3.2)."""
-    if spec.job_type not in JOB_TYPES:
-        raise PayloadError(f"job_type must be one of {JOB_TYPES}, got {spec.job_type!r}")
-    if bool(spec.circuits) == bool(spec.templates):
-        raise PayloadError("a job carries either bound circuits or templates (exactly one)")
-    envelope = _envelope(spec)
-    if spec.circuits:
-        compressed = [
-            (_label(label), wire.compress_text(_qasm(label, q))) for label, q in spec.circuits
-        ]
-        _check_ham_map(spec, len(compressed))
-        groups = [list(g) for g in spec.shot_groups] if spec.shot_groups is not None else None
-        bodies = wire.plan_bound_requests(compressed, envelope, shot_groups=groups)
-    else:
-        if spec.shot_groups is not None or spec.circuit_ham_map is not None:
-            raise PayloadError("shot_groups and circuit_ham_map are bound-path only (§2.8)")
-        if spec.observables is not None and len(spec.observables) != 1:
-            raise PayloadError("a template job takes exactly one observable group (§2.8)")
-        templates = [
-            (
-                wire.compress_text(_qasm("template", t.qasm)),
-                [str(name) for name in t.parameter_names],
-                [(row[0], row[1]) for row in t.rows],
-            )
-            for t in spec.templates
-        ]
-        bodies = wire.plan_template_requests(templates, envelope)
-    return _Plan(init=_init_body(spec), bodies=bodies)
-
-
-def _label(label: Any) -> str:
-    if not isinstance(label, str) or not label:
-        raise PayloadError(f"circuit label {label!r} must be a non-empty string")
-    return label
-
-
-def _qasm(label: str, qasm: Any) -> str:
-    if not isinstance(qasm, str) or not qasm.strip():
-        raise PayloadError(f"circuit {label!r}: qasm must be non-empty text")
-    return qasm
-
-
-def _envelope(spec: JobSpec) -> dict[str, Any]:
-    """Exactly one of shots / shot_groups / observables(+circuit_ham_map) (§2.8)."""
-    if spec.job_type == "EXECUTE":
-        if spec.observables is not None or spec.circuit_ham_map is not None:
-            raise PayloadError("EXECUTE jobs take shots or shot_groups, not observables")
-        if (spec.shots is None) == (spec.shot_groups is None):
-            raise PayloadError("EXECUTE jobs need exactly one of shots or shot_groups")
-        if spec.shots is None:
-            return {}
-        if isinstance(spec.shots, bool) or not isinstance(spec.shots, int) or spec.shots <= 0:
-            raise PayloadError(f"shots must be a positive int, got {spec.shots!r}")
-        return {"shots": spec.shots}
-    if spec.shots is not None or spec.shot_groups is not None:
-        raise PayloadError("EXPECTATION jobs take observables, not shots or shot_groups")
-    if not spec.observables:
-        raise PayloadError("EXPECTATION jobs need observables")
-    envelope: dict[str, Any] = {"observables": wire.encode_observables(spec.observables)}
-    if spec.circuit_ham_map is not None:
-        envelope["circuit_ham_map"] = [[int(s), int(e)] for s, e in spec.circuit_ham_map]
-    return envelope
-
-
-def _check_ham_map(spec: JobSpec, n_circuits: int) -> None:
-    if spec.observables is None:
-        return
-    groups = len(spec.observables)
-    if spec.circuit_ham_map is None:
-        if groups > 1:
-            raise PayloadError(f"{groups} observable groups need a circuit_ham_map (§3.4)")
-        return
-    if len(spec.circuit_ham_map) != groups:
-        raise PayloadError(
-            f"circuit_ham_map has {len(spec.circuit_ham_map)} ranges for {groups} groups"
-        )
-    for k, (s, e) in enumerate(spec.circuit_ham_map):
-        if not 0 <= s < e <= n_circuits:
-            raise PayloadError(
-                f"circuit_ham_map[{k}] = [{s}, {e}) is not a range within [0, {n_circuits})"
-            )
-
-
-def _init_body(spec: JobSpec) -> dict[str, Any]:
-    """``job/init/`` body (§2.7): tag, job_type, use_packing, one target, maestro_config."""
-    body: dict[str, Any] = {"tag": spec.tag, "job_type": spec.job_type, "use_packing": False}
-    if spec.qpu_system is not None:
-        if spec.maestro_config is not None:
-            raise PayloadError("maestro_config applies to simulator clusters, not QPU systems")
-        body["qpu_system_name"] = spec.qpu_system  # note the asymmetric key names
-    elif spec.simulator_cluster is not None:
-        body["simulator_cluster"] = spec.simulator_cluster
-    else:
-        raise PayloadError("a job needs a simulator_cluster or a qpu_system")
-    if spec.maestro_config is not None:
-        body["maestro_config"] = dict(spec.maestro_config)
-    wire.json_body(body)  # fail before init on a non-JSON maestro_config
-    return body

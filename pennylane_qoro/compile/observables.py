@@ -26,6 +26,9 @@ from pennylane.exceptions import DeviceError
 from pennylane.measurements import ExpectationMP, ProbabilityMP, VarianceMP
 from pennylane.pauli import PauliSentence
 
+#: The device named in error messages when the caller does not pass its own ``name``.
+DEVICE_NAME = "qoro.maestro"
+
 #: Analytic probabilities need 2^k Pauli terms; beyond this many wires the group gets too big.
 MAX_ANALYTIC_PROBS_WIRES = 10
 
@@ -120,11 +123,27 @@ def dense_term(word: dict, wire_index: dict, n_qubits: int) -> str:
     return "".join(chars)
 
 
-def pauli_sentence(obs) -> PauliSentence:
+def is_z_diagonal(rep: PauliSentence | None) -> bool:
+    """Whether a Pauli representation has Z letters only, i.e. is diagonal in the
+    computational basis (sampled results read it straight off the outcomes).
+
+    >>> is_z_diagonal((qml.Z(0) @ qml.Z(1) + 2 * qml.Identity(0)).pauli_rep)
+    True
+    >>> is_z_diagonal(qml.X(0).pauli_rep), is_z_diagonal(None)
+    (False, False)
+    """
+    return rep is not None and all(set(word.values()) <= {"Z"} for word in rep)
+
+
+def pauli_sentence(obs, name: str = DEVICE_NAME) -> PauliSentence:
     """The Pauli decomposition of an observable.
 
     Uses ``obs.pauli_rep``; observables without one (Hermitian, Projector, Hadamard) are
     decomposed from their matrix with ``qml.pauli_decompose``.
+
+    Args:
+        obs (Operator): the observable.
+        name (str): the device named in the error.
 
     Raises:
         DeviceError: the observable has neither a Pauli representation nor a matrix.
@@ -137,7 +156,7 @@ def pauli_sentence(obs) -> PauliSentence:
         return qml.pauli_decompose(dense, wire_order=obs.wires, pauli=True)
     if not obs.has_matrix:
         raise DeviceError(
-            f"Observable {obs} is not supported on qoro.maestro: it has no Pauli decomposition."
+            f"Observable {obs} is not supported on {name}: it has no Pauli decomposition."
         )
     return qml.pauli_decompose(obs.matrix(), wire_order=obs.wires, pauli=True)
 
@@ -194,18 +213,22 @@ def recipe(mp, wire_order: Sequence) -> Recipe:
         base = probs_recipe(mp.wires, "Z" * len(mp.wires), wire_index, n)
         kind = "eig_expval" if isinstance(mp, ExpectationMP) else "eig_var"
         return Recipe(kind, base.terms, base.matrix, np.asarray(mp.eigvals(), dtype=float))
-    raise DeviceError(f"Measurement {mp} is not supported analytically on qoro.maestro.")
+    raise DeviceError(f"Measurement {mp} is not supported analytically on {DEVICE_NAME}.")
 
 
-def basis_letters(obs, wires) -> str:
-    """Per wire, the Pauli whose eigenbasis ``probs(op=obs)`` is taken in (Z without op)."""
+def basis_letters(obs, wires, name: str = DEVICE_NAME) -> str:
+    """Per wire, the Pauli whose eigenbasis ``probs(op=obs)`` is taken in (Z without op).
+
+    Raises:
+        DeviceError: ``obs`` is not a Pauli word (the message names the device ``name``).
+    """
     if obs is None:
         return "Z" * len(wires)
     rep = obs.pauli_rep
     words = list(rep) if rep is not None else []
     if len(words) != 1 or not np.isclose(abs(rep[words[0]]), 1.0):
         raise DeviceError(
-            f"Analytic probs(op={obs}) is not supported on qoro.maestro: only Pauli-word "
+            f"Analytic probs(op={obs}) is not supported on {name}: only Pauli-word "
             "observables have a basis the service can measure; use probs(wires=...) or shots."
         )
     return "".join(words[0].get(w, "Z") for w in wires)
@@ -222,7 +245,7 @@ def probs_recipe(wires: Sequence, letters: str, wire_index: dict, n_qubits: int)
     k = len(wires)
     if k > MAX_ANALYTIC_PROBS_WIRES:
         raise DeviceError(
-            f"Analytic probs on {k} wires needs 2^{k} expectation values; qoro.maestro "
+            f"Analytic probs on {k} wires needs 2^{k} expectation values; {DEVICE_NAME} "
             f"supports at most {MAX_ANALYTIC_PROBS_WIRES} wires analytically. Use shots."
         )
     terms = []

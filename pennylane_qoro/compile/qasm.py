@@ -5,7 +5,8 @@ This module owns the PennyLane-name -> QASM-token table (``QASM_GATES``) for the
 token here), the op-structure key that decides which tapes share one template, and placeholder
 substitution (qoro-api.md §3.5).
 
-Pure: no I/O, no clock, no device state. Imports numpy and PennyLane types only; never the
+Pure: no I/O, no clock, no device state. Imports numpy, PennyLane types and
+``protocol.placeholders`` (the §3.5 matching rule, shared with the service) only; never the
 client, the local service or the device.
 """
 
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+
+from ..protocol.placeholders import format_value, placeholder_pattern
 
 #: PennyLane operator name -> qelib1 token (qoro-api.md §3.6). Self-inverse gates also accept
 #: their ``Adjoint(...)`` form (the TOML marks them "invertible").
@@ -222,11 +225,11 @@ def bind(template: str, names: Sequence[str], values: Sequence[float]) -> str:
     """
     if not names:
         return template
-    table = {n: str(float(v)) for n, v in zip(names, values, strict=True)}
+    table = {n: format_value(v) for n, v in zip(names, values, strict=True)}
     return _pattern(tuple(names)).sub(lambda m: table[m.group(0)], template)
 
 
 @lru_cache(maxsize=64)
 def _pattern(names: tuple[str, ...]) -> re.Pattern:
-    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternation})(?![A-Za-z0-9_])")
+    """The service's §3.5 pattern (``protocol.placeholders``), compiled once per name set."""
+    return placeholder_pattern(names)

@@ -12,8 +12,15 @@ Public names:
 Command line: ``qoro-local serve`` / ``python -m pennylane_qoro.local serve`` and
 ``qoro-local token create --db PATH``.
 
-Must not import anything from the device, compile, results or client packages other than the
-shared codecs in ``client/wire.py`` and ``client/errors.py``.
+Layout: ``service.py`` is the one composition root (store + runner + app + uvicorn);
+``app.py`` composes ``routes/`` with ``deps.py``, ``handlers.py`` and ``middleware.py``;
+``store/`` holds all SQL behind one ``Store``; ``runner.py`` executes jobs on Maestro
+(``template_program.py`` and ``walker.py`` run template rows sharing prefixes);
+``submission.py``, ``qasm.py`` and ``simulator_options.py`` validate what arrives;
+``analysis/`` is the characterization engine.
+
+Imports ``protocol`` from the rest of the package, never the client, device, compile or
+results code.
 """
 
 from __future__ import annotations

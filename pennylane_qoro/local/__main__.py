@@ -10,10 +10,12 @@
 (``--port 0`` picks a free port). ``--log-level`` applies to the service's own loggers as well
 as uvicorn's; at ``debug`` uvicorn's access log (request lines: method, path, status -- never
 headers, so never a token) is on too. ``token create`` creates the database if needed and prints
-ONLY the new token on stdout. Without ``--db`` both use :data:`DEFAULT_DB`. With no command
-(``python -m pennylane_qoro.local [--port ...]``) the service is served.
+ONLY the new token on stdout. Without ``--db`` both use :func:`default_db`
+(``$XDG_DATA_HOME/qoro-local/jobs.sqlite``, read when the command line is parsed). With no
+command (``python -m pennylane_qoro.local [--port ...]``) the service is served.
 
-This module only parses arguments and runs uvicorn (style.md rule 10).
+This module only parses arguments, sets up logging and calls ``service.py`` (the composition
+root that builds store, runner, app and uvicorn; style.md rule 10).
 """
 
 from __future__ import annotations
@@ -22,13 +24,20 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-DEFAULT_DB = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / (
-    "qoro-local/jobs.sqlite"
-)
+from .app import DEFAULT_MAX_ACTIVE_JOBS
+from .service import create_token, run
+from .store import DEFAULT_GRANT
+
+
+def default_db(environ: Mapping[str, str] = os.environ) -> Path:
+    """The database used without ``--db``: ``$XDG_DATA_HOME/qoro-local/jobs.sqlite``
+    (``~/.local/share`` when ``XDG_DATA_HOME`` is unset)."""
+    base = environ.get("XDG_DATA_HOME", str(Path.home() / ".local" / "share"))
+    return Path(base) / "qoro-local" / "jobs.sqlite"
 
 
 def _credits(text: str) -> int:
@@ -42,6 +51,7 @@ def _credits(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    db = default_db()
     parser = argparse.ArgumentParser(prog="qoro-local",
                                      description="Local Qoro-compatible service on Maestro.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -50,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="interface to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8080,
                        help="port to listen on (default 8080; 0 picks a free port)")
-    serve.add_argument("--db", type=Path, default=DEFAULT_DB,
-                       help=f"SQLite file of jobs, tokens and credits (default {DEFAULT_DB})")
+    serve.add_argument("--db", type=Path, default=db,
+                       help=f"SQLite file of jobs, tokens and credits (default {db})")
     serve.add_argument("--workers", type=int, default=None,
                        help="simulation worker threads (default: one per core)")
     serve.add_argument("--max-body-mb", type=float, default=32.0,
@@ -65,9 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="manage tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it")
-    create.add_argument("--db", type=Path, default=DEFAULT_DB,
-                        help=f"the service's SQLite file, created if needed "
-                             f"(default {DEFAULT_DB})")
+    create.add_argument("--db", type=Path, default=db,
+                        help=f"the service's SQLite file, created if needed (default {db})")
     create.add_argument("--credits", type=_credits, default=None,
                         help="starting balance in credits, at most 2 decimals "
                              "(default 1000.00)")
@@ -75,41 +84,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from .app import DEFAULT_MAX_ACTIVE_JOBS, create_app
-    from .runner import Runner
-    from .service import bind, default_routers
-    from .store import Store
-
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(levelname)s: %(name)s: %(message)s")
-    store = Store(args.db)
-    runner = Runner(store, workers=args.workers)
     limit = DEFAULT_MAX_ACTIVE_JOBS if args.max_active_jobs is None else args.max_active_jobs
-    app = create_app(store, runner, max_body_bytes=int(args.max_body_mb * (1 << 20)),
-                     extra_routers=default_routers(), max_active_jobs=limit or None)
-    sock = bind(args.host, args.port)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
-                       lifespan="on")
-    )
-    # The socket already listens: a client connecting now waits in its backlog until the
-    # server loop accepts, so the address can be announced before the loop starts.
-    print(f"serving http://{host}:{sock.getsockname()[1]}/api", flush=True)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        runner.shutdown(timeout=2)
-        store.close()
+    run(db=args.db, host=args.host, port=args.port, workers=args.workers,
+        max_body_bytes=int(args.max_body_mb * (1 << 20)), max_active_jobs=limit or None,
+        log_level=args.log_level)
     return 0
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from .service import create_token
-    from .store import DEFAULT_GRANT
-
     grant = DEFAULT_GRANT if args.credits is None else args.credits
     print(create_token(args.db, grant=grant))
     return 0

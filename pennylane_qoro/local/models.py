@@ -4,7 +4,7 @@ The JSON shapes are the cloud's (qoro-api.md §2). Request models forbid unknown
 strict types (``"1000"`` is not a shot count, ``true`` is not ``"true"``) and refuse NaN and
 infinities, so a malformed request gets a 400 that names the field.
 
-Must not import anything from the device, compile, results or client packages.
+Imports pydantic, the standard library and ``protocol.vocabulary`` only.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-JobType = Literal["EXECUTE", "EXPECTATION", "VALIDATE"]
+from ..protocol.vocabulary import JOB_TYPES, LOCAL_STATUSES
+
+# A Literal subscripted with a tuple is the Literal of its items: the values live in protocol/.
+JobType = Literal[(*JOB_TYPES, "VALIDATE")]  # type: ignore[valid-type]
 # Only the five statuses seed/0.13 clients understand are ever emitted (qoro-api.md §5.1).
-JobStatus = Literal["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
+JobStatus = Literal[LOCAL_STATUSES]  # type: ignore[valid-type]
 
 
 class _Request(BaseModel):

@@ -8,7 +8,7 @@ Owns:
   * stripping ``measure`` statements for EXPECTATION circuits (§4.6);
   * validating a circuit with Maestro's own parser, so a 400 names the parser's message.
 
-Must not import anything from the device, compile, results or client packages.
+Imports Maestro and the standard library only.
 """
 
 from __future__ import annotations
@@ -20,13 +20,17 @@ from dataclasses import dataclass
 
 import maestro
 
-_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_QREG = re.compile(r"(?<![A-Za-z0-9_])qreg\s+[A-Za-z_][A-Za-z0-9_]*\s*\[\s*(\d+)\s*\]")
-_CREG = re.compile(r"(?<![A-Za-z0-9_])creg\s+[A-Za-z_][A-Za-z0-9_]*\s*\[\s*(\d+)\s*\]")
-_MEASURE = re.compile(r"(?<![A-Za-z0-9_])measure(?![A-Za-z0-9_])[^;]*;")
 # §3.5 step 4: no ASCII identifier character immediately before or after a match.
 _BOUNDARY_BEFORE = r"(?<![A-Za-z0-9_])"
 _BOUNDARY_AFTER = r"(?![A-Za-z0-9_])"
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+"""An OpenQASM 2 identifier (register, gate or parameter name), as a regex fragment."""
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_QREG = re.compile(rf"{_BOUNDARY_BEFORE}qreg\s+{NAME}\s*\[\s*(\d+)\s*\]")
+_CREG = re.compile(rf"{_BOUNDARY_BEFORE}creg\s+{NAME}\s*\[\s*(\d+)\s*\]")
+DECLARATION = re.compile(rf"(qreg|creg)\s+({NAME})\s*\[\s*(\d+)\s*\]")
+"""One register declaration statement: groups kind, name and size (``fullmatch`` it)."""
+_MEASURE = re.compile(rf"{_BOUNDARY_BEFORE}measure{_BOUNDARY_AFTER}[^;]*;")
 
 
 class QasmError(ValueError):
@@ -131,6 +135,10 @@ class Placeholders:
             return template
         text = [str(float(v)) for v in values]
         return self._pattern.sub(lambda m: text[self._index[m.group(0)]], template)
+
+    def occurrences(self, template: str) -> int:
+        """How many placeholders the §3.5 substitution would replace in the template."""
+        return 0 if self._pattern is None else len(self._pattern.findall(template))
 
     def occurs_in(self, template: str) -> bool:
         """Whether at least one placeholder occurs in the template (with §3.5 boundaries)."""

@@ -5,7 +5,7 @@ workers (Maestro releases the GIL, so threads use every core), turning Maestro's
 cloud's result rows, storing results in batches, and ending the job COMPLETED or FAILED.
 
 Result rows (qoro-api.md §4):
-  * EXECUTE: a QH1/QH2 envelope from ``client.wire.encode_histogram``. Maestro's count keys put
+  * EXECUTE: a QH1/QH2 envelope from ``protocol.histogram.encode_histogram``. Maestro's keys put
     ``c[0]`` FIRST; the cloud's keys are Qiskit order (``c[0]`` rightmost, index = Σ c[k]·2^k,
     §4.5), so the key is reversed before it is read as a binary number. The width is the whole
     classical register (all ``creg`` sizes), unmeasured bits read 0.
@@ -19,8 +19,8 @@ finishes, its result is dropped. With a ``seed`` option circuit ``i`` of the job
 The workers are daemon threads: a process may exit while a long circuit runs, and the job is
 then resumed (or failed after repeated interruptions) by :meth:`Store.recover` at the next start.
 
-Must not import anything from the device, compile, results or client packages other than the
-shared codecs in ``client/wire.py``.
+Imports Maestro, numpy, the standard library, ``protocol`` and ``local`` modules only (never
+the client, device, compile or results packages).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -37,12 +36,27 @@ from typing import Any
 import maestro
 import numpy as np
 
-from ..client.wire import encode_histogram
-from . import batched
-from . import config as simconfig
+from ..protocol.histogram import encode_histogram
+from ..protocol.vocabulary import LOCAL_ACTIVE_STATUSES
+from .pool import Pool
 from .qasm import Placeholders, QasmError, parse, strip_measurements
+from .simulator_options import simulator_config
 from .store import Store, Work
 from .submission import terms_for
+from .template_program import Program, compile_template
+from .walker import (
+    Part,
+    Reader,
+    default_options,
+    expectation_reader,
+    partition,
+    reference_row,
+    run_rows,
+    run_whole,
+    sampling_reader,
+    start_gates,
+    use_whole,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,42 +65,6 @@ log = logging.getLogger(__name__)
 FLUSH_EVERY = 64
 FLUSH_SECONDS = 1.0
 _SEED_MODULUS = 1 << 64
-
-
-class Pool:
-    """A FIFO of callables served by daemon worker threads.
-
-    Args:
-        workers (int): number of threads.
-    """
-
-    def __init__(self, workers: int):
-        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._serve, name=f"qoro-local-worker-{i}", daemon=True)
-            for i in range(workers)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(self, task: Callable[[], None]) -> None:
-        """Queue a task (run in submission order as workers free up)."""
-        self._queue.put(task)
-
-    def _serve(self) -> None:
-        while (task := self._queue.get()) is not None:
-            try:
-                task()
-            except Exception:  # a task must never kill its worker
-                log.exception("local service worker task failed")
-
-    def shutdown(self, *, timeout: float = 5.0) -> None:
-        """Stop the workers after the tasks already queued; wait up to ``timeout`` seconds."""
-        for _ in self._threads:
-            self._queue.put(None)
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def histogram(counts: dict[str, int], n_clbits: int) -> dict[str, Any]:
@@ -102,7 +80,7 @@ def histogram(counts: dict[str, int], n_clbits: int) -> dict[str, Any]:
     Raises:
         RuntimeError: Maestro reported a set bit beyond the declared classical register.
 
-    >>> from pennylane_qoro.client.wire import decode_histogram
+    >>> from pennylane_qoro.protocol.histogram import decode_histogram
     >>> decode_histogram(histogram({"10": 7}, 2))  # c[0] = 1 -> Qiskit key "01"
     {'01': 7}
     """
@@ -117,14 +95,17 @@ def histogram(counts: dict[str, int], n_clbits: int) -> dict[str, Any]:
 class _Run:
     """One job being executed: its circuits, buffered results and stop flag."""
 
-    def __init__(self, work: Work, store: Store, on_end: Callable[[str], None]):
+    def __init__(self, work: Work, store: Store, on_end: Callable[[str], None], *,
+                 flush_every: int, flush_seconds: float):
         self.job_id = work.job.id
         self.job = work.job
         self.store = store
         self.on_end = on_end
+        self.flush_every = flush_every
+        self.flush_seconds = flush_seconds
         self.options = work.job.options
         self.seed = self.options.get("seed")
-        self.shared_config = simconfig.simulator_config(self.options)
+        self.shared_config = simulator_config(self.options)
         self.templates = {
             idx: (text, Placeholders(names)) for idx, (text, names) in work.templates.items()
         }
@@ -145,7 +126,8 @@ class _Run:
     def config(self, idx: int) -> Any:
         if self.seed is None:
             return self.shared_config
-        return simconfig.simulator_config(self.options, seed=(self.seed + idx) % _SEED_MODULUS)
+        seed = (self.seed + idx) % _SEED_MODULUS
+        return simulator_config(self.options, seed=seed)
 
     def execute(self, item: tuple) -> str:
         """Run one circuit; returns its result as JSON text."""
@@ -172,11 +154,11 @@ class _Run:
             return
         self.record(item[0], text, time.perf_counter() - started)
 
-    def run_batch(self, program: batched.Program, items: list[tuple], part: batched.Part,
+    def run_batch(self, program: Program, items: list[tuple], part: Part,
                   values: np.ndarray, ref: np.ndarray, starts: np.ndarray,
-                  reader: batched.Reader) -> None:
+                  reader: Reader) -> None:
         """Worker task: the template rows of ``part`` (positions in ``items``), walked on one
-        persistent simulator or run as whole circuits (``local/batched.py``). If that fails,
+        persistent simulator or run as whole circuits (``local/walker.py``). If that fails,
         the rows not finished run one by one, so a failure is reported with the circuit's
         label as on the per-circuit path."""
         done: set[int] = set()
@@ -190,10 +172,9 @@ class _Run:
 
         try:
             if part.kind == "walk":
-                batched.run_rows(program, part.rows, values, ref, starts, reader.state, emit,
-                                 stopped)
+                run_rows(program, part.rows, values, ref, starts, reader.state, emit, stopped)
             else:
-                batched.run_whole(program, part.rows, values, reader, emit, stopped)
+                run_whole(program, part.rows, values, reader, emit, stopped)
         except Exception:
             log.exception("job %s: batched template rows failed; running them one by one",
                           self.job_id)
@@ -222,8 +203,8 @@ class _Run:
             if self.remaining == 0:
                 self.store.finish(self.job_id, results=self.buffer, run_time=self.buffer_time)
                 self._end()
-            elif (len(self.buffer) >= FLUSH_EVERY
-                  or time.monotonic() - self.last_flush >= FLUSH_SECONDS):
+            elif (len(self.buffer) >= self.flush_every
+                  or time.monotonic() - self.last_flush >= self.flush_seconds):
                 if not self.store.save_results(self.job_id, self.buffer, self.buffer_time):
                     self._end()  # cancelled or deleted meanwhile
                 self.buffer, self.buffer_time = [], 0.0
@@ -268,11 +249,18 @@ class Runner:
     Args:
         store (Store): the job store.
         workers (int | None): worker threads; default ``os.cpu_count()``.
+        flush_every (int): a running job's results are stored every this many circuits or
+            every ``flush_seconds``, whichever comes first.
+        flush_seconds (float): see ``flush_every``; a restart loses at most that much work,
+            and each store is one commit.
     """
 
-    def __init__(self, store: Store, *, workers: int | None = None):
+    def __init__(self, store: Store, *, workers: int | None = None,
+                 flush_every: int = FLUSH_EVERY, flush_seconds: float = FLUSH_SECONDS):
         warm_up()
         self.store = store
+        self.flush_every = flush_every
+        self.flush_seconds = flush_seconds
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = Pool(self.workers)
         self._runs: dict[str, _Run] = {}
@@ -311,13 +299,14 @@ class Runner:
             work = self.store.claim(job_id)
         except Exception as exc:
             log.exception("could not claim job %s", job_id)
-            self.store.set_status(job_id, status="FAILED", expect=("PENDING", "RUNNING"),
+            self.store.set_status(job_id, status="FAILED", expect=LOCAL_ACTIVE_STATUSES,
                                   error=f"the local service could not start the job: {exc}")
             return
         if work is None:
             return
         try:
-            run = _Run(work, self.store, self._ended)
+            run = _Run(work, self.store, self._ended, flush_every=self.flush_every,
+                       flush_seconds=self.flush_seconds)
         except Exception as exc:
             self.store.finish(job_id, results=[], run_time=0.0,
                               error=f"the local service could not start the job: {exc}")
@@ -338,11 +327,11 @@ class Runner:
 
     def _batched_tasks(self, run: _Run, work: Work) -> list[Callable[[], None]] | None:
         """Tasks running a template job's rows on persistent simulators, at most one per
-        worker and template (``local/batched.py``); ``None`` when the job does not qualify
+        worker and template (``local/walker.py``); ``None`` when the job does not qualify
         (bound circuits, non-default simulator options, a seeded EXECUTE job, a template
         outside the fast path's grammar)."""
         job = run.job
-        if not batched.default_options(run.options):
+        if not default_options(run.options):
             return None
         if job.job_type == "EXECUTE" and run.seed is not None:
             return None  # seeded samples stay simple_execute's, the same on both paths
@@ -362,7 +351,7 @@ class Runner:
     def _template_tasks(self, run: _Run, template: tuple[str, tuple[str, ...]],
                         items: list[tuple]) -> list[Callable[[], None]] | None:
         text, names = template
-        program = batched.compile_template(text, names)
+        program = compile_template(text, names)
         if program is None:
             return None
         job = run.job
@@ -371,20 +360,20 @@ class Runner:
             terms = terms_for(items[0][0], groups, ham_map)
             if any(terms_for(item[0], groups, ham_map) != terms for item in items):
                 return None
-            reader = batched.expectation_reader(terms, run.shared_config)
+            reader = expectation_reader(terms, run.shared_config)
             extra = 3.0 * len(terms)  # reading one term costs about three gates
         else:
             if not program.measures:
                 return None
-            reader = batched.sampling_reader(program, lambda r: items[r][5], run.shared_config,
-                                             histogram)
+            reader = sampling_reader(program, lambda r: items[r][5], run.shared_config,
+                                     histogram)
             extra = 1.0
         values = np.array([item[4] for item in items], dtype=np.float64)
         values = values.reshape(len(items), len(names))
-        ref = batched.reference_row(values)
-        starts = batched.start_gates(program, values, ref)
-        whole = batched.use_whole(job.job_type, program.n_qubits)
-        parts = batched.partition(starts, len(program.gates), extra, self.workers, whole)
+        ref = reference_row(values)
+        starts = start_gates(program, values, ref)
+        whole = use_whole(job.job_type, program.n_qubits)
+        parts = partition(starts, len(program.gates), extra, self.workers, whole)
         return [
             lambda part=part: run.run_batch(program, items, part, values, ref, starts, reader)
             for part in parts

@@ -1,9 +1,9 @@
-"""Starting and stopping the local service: in-process (``start``/``serve``) or as a program.
+"""THE composition root of the local service: store + runner + app + uvicorn, built once here.
 
-Owns the server machinery: a store, a runner and the app served by ``uvicorn.Server`` on a
-socket bound before the server starts (port 0 gives an ephemeral port with no race). In-process
-servers run in a daemon thread and log at ``warning`` level only; uvicorn's access log, which
-would print request lines (paths, never headers or tokens), is off.
+Every way of running the service goes through :class:`_Stack` (a store, a runner, the app
+and a ``uvicorn.Server`` on a socket bound before the server starts; port 0 gives an
+ephemeral port with no race), so in-process and command-line servers cannot drift apart
+(keep-alive, lifespan, socket options):
 
 * :func:`start`: THE embedded service of this process: 127.0.0.1, ephemeral port, in-memory
   database unless ``db`` is given, a fresh random token; idempotent; stopped at exit. Its token
@@ -11,13 +11,18 @@ would print request lines (paths, never headers or tokens), is off.
   the user's own machine, so its credit ledger (the cloud's ``credits/`` accounting, kept so the
   protocol is the same) must never stop a local training run with HTTP 402.
 * :func:`serve`: a NEW independent server for tests, stopped when the ``with`` block ends.
+* :func:`run`: a server in the foreground, for ``qoro-local serve`` (``__main__.py`` only
+  parses the command line and calls it).
 * :func:`create_token`: mint a token in a database file (``qoro-local token create``).
 
+In-process servers run in a daemon thread and log at ``warning`` level only; uvicorn's access
+log, which would print request lines (paths, never headers or tokens), is off.
 :func:`serve`, :func:`create_token` and ``qoro-local serve`` / ``token create`` keep the
 documented default grant (``store.DEFAULT_GRANT``, 1000.00 credits), so the credit flow (and
 402 when a balance runs out) can still be exercised against them.
 
-Must not import anything from the device, compile, results or client packages.
+Every setting is an argument; nothing is read from the environment here.
+Imports uvicorn, FastAPI, the standard library and ``local`` modules only.
 """
 
 from __future__ import annotations
@@ -35,25 +40,28 @@ import uvicorn
 from fastapi import APIRouter
 
 from .app import DEFAULT_MAX_ACTIVE_JOBS, DEFAULT_MAX_BODY_BYTES, create_app
-from .faults import FaultPlan
+from .middleware import Faults
 from .runner import Runner
 from .store import DEFAULT_GRANT, Store
+
+__all__ = [
+    "EMBEDDED_GRANT",
+    "KEEP_ALIVE_SECONDS",
+    "LocalService",
+    "bind",
+    "create_token",
+    "run",
+    "serve",
+    "start",
+]
 
 STARTUP_TIMEOUT = 30.0
 #: Starting balance of the embedded service's token, in hundredths of a credit: 10**9 credits,
 #: far more than any local run uses (the embedded service is free; see the module docstring).
 EMBEDDED_GRANT = 10**9 * 100
-
-
-def default_routers() -> list[APIRouter]:
-    """Routes served besides the circuit flow: characterization (qoro-api.md §2.14-2.15).
-
-    They live in ``local/characterization_routes.py`` (owned by the characterization module) and
-    are mounted through ``create_app(extra_routers=...)``.
-    """
-    from .characterization_routes import router
-
-    return [router]
+#: Seconds an idle HTTP connection is kept open: longer than the clients' polling intervals,
+#: so a polling session reuses its connection instead of reconnecting.
+KEEP_ALIVE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -86,51 +94,6 @@ class LocalService:
         return self._mint(grant)
 
 
-class _Server:
-    """One uvicorn server in a daemon thread, with its store and runner."""
-
-    def __init__(self, *, db: str | Path | None, workers: int | None, host: str, port: int,
-                 faults: FaultPlan | Sequence[FaultPlan] | None, max_body_bytes: int,
-                 extra_routers: Sequence[APIRouter] | None, grant: int,
-                 idempotency: bool = True,
-                 max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS):
-        self.store = Store(db)
-        self.runner = Runner(self.store, workers=workers)
-        token = self.store.create_token(grant=grant)
-        routers = default_routers() if extra_routers is None else extra_routers
-        app = create_app(self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
-                         extra_routers=routers, idempotency=idempotency,
-                         max_active_jobs=max_active_jobs)
-        self.sock = bind(host, port)
-        bound_port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30,
-        ))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       name=f"qoro-local-{bound_port}", daemon=True)
-        self.thread.start()
-        self._wait_started()
-        self.service = LocalService(
-            url=f"http://{host}:{bound_port}/api", token=token,
-            _mint=lambda g: self.store.create_token(grant=g),
-        )
-
-    def _wait_started(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the local Qoro service failed to start (see the log above)")
-            time.sleep(0.002)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.runner.shutdown(timeout=2)
-        self.sock.close()
-        self.store.close()
-
-
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket for uvicorn (port 0 = ephemeral)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -143,6 +106,72 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
+
+
+class _Stack:
+    """Store, runner, app, listening socket and ``uvicorn.Server``: one service, not started.
+
+    The socket listens from construction on: a client connecting before the server loop runs
+    waits in the backlog, so :attr:`url` may be announced before :meth:`uvicorn.Server.run`.
+    """
+
+    def __init__(self, *, db: str | Path | None, workers: int | None, host: str, port: int,
+                 faults: Faults = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 extra_routers: Sequence[APIRouter] | None = None, idempotency: bool = True,
+                 max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS,
+                 log_level: str = "warning", access_log: bool = False,
+                 keep_alive: int = KEEP_ALIVE_SECONDS):
+        self.store = Store(db)
+        self.runner = Runner(self.store, workers=workers)
+        app = create_app(self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
+                         extra_routers=extra_routers, idempotency=idempotency,
+                         max_active_jobs=max_active_jobs)
+        self.sock = bind(host, port)
+        self.port = self.sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.port}/api"
+        self.server = uvicorn.Server(uvicorn.Config(
+            app, log_level=log_level, access_log=access_log, lifespan="on",
+            timeout_keep_alive=keep_alive,
+        ))
+
+    def serve_forever(self) -> None:
+        """Run the server loop in this thread until it is told to exit."""
+        self.server.run(sockets=[self.sock])
+
+    def close(self) -> None:
+        """Stop the runner (running jobs resume at the next start) and release everything."""
+        self.runner.shutdown(timeout=2)
+        self.sock.close()
+        self.store.close()
+
+
+class _Server:
+    """A :class:`_Stack` served by a daemon thread, with one token minted for its caller."""
+
+    def __init__(self, stack: _Stack, *, grant: int):
+        self.stack = stack
+        token = stack.store.create_token(grant=grant)
+        self.thread = threading.Thread(target=self.stack.serve_forever,
+                                       name=f"qoro-local-{self.stack.port}", daemon=True)
+        self.thread.start()
+        self._wait_started()
+        store = self.stack.store
+        self.service = LocalService(url=self.stack.url, token=token,
+                                    _mint=lambda g: store.create_token(grant=g))
+
+    def _wait_started(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self.stack.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the local Qoro service failed to start (see the log above)")
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        self.stack.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.stack.close()
 
 
 _EMBEDDED: _Server | None = None
@@ -166,9 +195,8 @@ def start(*, db: str | Path | None = None, workers: int | None = None) -> LocalS
     global _EMBEDDED
     with _EMBEDDED_LOCK:
         if _EMBEDDED is None:
-            _EMBEDDED = _Server(db=db, workers=workers, host="127.0.0.1", port=0, faults=None,
-                                max_body_bytes=DEFAULT_MAX_BODY_BYTES, extra_routers=None,
-                                grant=EMBEDDED_GRANT)
+            stack = _Stack(db=db, workers=workers, host="127.0.0.1", port=0)
+            _EMBEDDED = _Server(stack, grant=EMBEDDED_GRANT)
             atexit.register(_stop_embedded)
         return _EMBEDDED.service
 
@@ -183,7 +211,7 @@ def _stop_embedded() -> None:
 
 @contextmanager
 def serve(*, db: str | Path | None = None, workers: int | None = None, host: str = "127.0.0.1",
-          port: int = 0, faults: FaultPlan | Sequence[FaultPlan] | None = None,
+          port: int = 0, faults: Faults = None,
           max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
           extra_routers: Sequence[APIRouter] | None = None,
           grant: int = DEFAULT_GRANT, idempotency: bool = True,
@@ -195,10 +223,10 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
         workers (int | None): worker threads; default one per core.
         host (str): interface to listen on.
         port (int): port; 0 picks a free one.
-        faults (FaultPlan | Sequence[FaultPlan] | None): test-only fault injection.
+        faults (Faults): test-only fault injection.
         max_body_bytes (int): request bodies above this get 413.
         extra_routers (Sequence[APIRouter] | None): routes mounted under ``/api`` besides the
-            circuit flow; ``None`` = :func:`default_routers` (characterization).
+            circuit flow; ``None`` = ``app.default_routers()`` (characterization).
         grant (int): starting balance of the service's token, in hundredths of a credit.
         idempotency (bool): honour and advertise ``Idempotency-Key`` (False for tests of
             clients facing a service without it).
@@ -207,13 +235,46 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
     Yields:
         LocalService: the running service.
     """
-    server = _Server(db=db, workers=workers, host=host, port=port, faults=faults,
-                     max_body_bytes=max_body_bytes, extra_routers=extra_routers, grant=grant,
-                     idempotency=idempotency, max_active_jobs=max_active_jobs)
+    stack = _Stack(db=db, workers=workers, host=host, port=port, faults=faults,
+                   max_body_bytes=max_body_bytes, extra_routers=extra_routers,
+                   idempotency=idempotency, max_active_jobs=max_active_jobs)
+    server = _Server(stack, grant=grant)
     try:
         yield server.service
     finally:
         server.stop()
+
+
+def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
+        workers: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS, log_level: str = "warning",
+        announce: Callable[[str], None] | None = None) -> None:
+    """Serve in the foreground until interrupted (``qoro-local serve``).
+
+    Args:
+        db (str | Path): database file, created if needed.
+        host (str): interface to listen on.
+        port (int): port; 0 picks a free one.
+        workers (int | None): worker threads; default one per core.
+        max_body_bytes (int): request bodies above this get 413.
+        max_active_jobs (int | None): per-token limit of PENDING/RUNNING jobs (None: none).
+        log_level (str): uvicorn's log level; at ``debug`` its access log is on too (request
+            lines: method, path, status -- never headers, so never a token).
+        announce (Callable[[str], None] | None): called once with ``"serving <url>"`` when
+            the socket listens; default: print it to stdout at once (flushed).
+    """
+    stack = _Stack(db=db, workers=workers, host=host, port=port, max_body_bytes=max_body_bytes,
+                   max_active_jobs=max_active_jobs, log_level=log_level,
+                   access_log=log_level == "debug")
+    (announce or _print_now)(f"serving {stack.url}")
+    try:
+        stack.serve_forever()
+    finally:
+        stack.close()
+
+
+def _print_now(line: str) -> None:
+    print(line, flush=True)
 
 
 def create_token(db_path: str | Path, *, grant: int = DEFAULT_GRANT) -> str:

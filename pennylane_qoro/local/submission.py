@@ -21,7 +21,7 @@ Observable terms must be exactly as long as the circuit's qubit count: a length 
 naming both lengths (0.15.1 pads short terms client-side, §3.4; the service does not guess).
 
 Must not import anything from the device, compile, results or client packages other than the
-shared codecs in ``client/wire.py`` and ``client/errors.py``.
+shared codecs in ``protocol/`` (``observables``, ``text``, ``errors``).
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..client.errors import WireDecodeError
-from ..client.wire import decode_observables, decompress_text, validate_pauli_terms
-from . import config as simconfig
+from ..protocol.errors import PayloadError, WireDecodeError
+from ..protocol.observables import decode_observables, validate_pauli_terms
+from ..protocol.shot_groups import check_shot_groups
+from ..protocol.text import decompress_text
 from .models import AddCircuitsRequest
 from .qasm import Placeholders, QasmError, Registers, parse, registers, validate
+from .simulator_options import max_qubits
 from .store import CircuitRow, Job
 
 DEFAULT_SHOTS = 1000  # seed/0.13 may send "shots": null (§2.8)
@@ -101,7 +103,7 @@ def prepare_chunk(req: AddCircuitsRequest, job: Job) -> Chunk:
         circuits, templates = _bound(req, job, observables, ham_map), []
     else:
         circuits, templates = _template(req, job, observables)
-    limit, method = simconfig.max_qubits(job.options)
+    limit, method = max_qubits(job.options)
     widest = max((c.n_qubits for c in circuits), default=0)
     if widest > limit:
         label = next(c.label for c in circuits if c.n_qubits == widest)
@@ -197,20 +199,13 @@ def _chunk_shots(req: AddCircuitsRequest, n: int) -> list[int]:
     """Shots of each circuit of this request; ``shot_groups`` are chunk-local (§3.3)."""
     if req.shot_groups is None:
         return [DEFAULT_SHOTS if req.shots is None else req.shots] * n
+    try:
+        groups = check_shot_groups(req.shot_groups, n, max_shots=MAX_SHOTS)
+    except PayloadError as exc:
+        raise SubmissionError(str(exc)) from None
     shots = [0] * n
-    expected = 0
-    for start, end, count in req.shot_groups:
-        if start != expected or end <= start or end > n:
-            raise SubmissionError(
-                f"shot_groups must tile [0, {n}) of this request in order; "
-                f"range [{start}, {end}) does not"
-            )
-        if not 0 < count <= MAX_SHOTS:
-            raise SubmissionError(f"shot_groups range [{start}, {end}) has {count} shots")
+    for start, end, count in groups:
         shots[start:end] = [count] * (end - start)
-        expected = end
-    if expected != n:
-        raise SubmissionError(f"shot_groups cover [0, {expected}) but the request has {n} circuits")
     return shots
 
 

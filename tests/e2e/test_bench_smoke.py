@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 N = 4
 PARAMS = 2 * N * 3  # RY and RZ per qubit per layer, 3 layers

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import requests
 
+from pennylane_qoro import endpoint as endpoint_module
 from pennylane_qoro.characterization import (
     CharacterizationFailedError,
     CharacterizationSubmitError,
@@ -28,20 +29,6 @@ nx = pytest.importorskip("networkx")
 
 CYCLE5 = {(0,): -2.5, (1,): -3.0, (2,): -3.5, (3,): -2.5, (4,): -2.5, (0, 1): 2.0,
           (0, 2): 1.0, (0, 4): 2.0, (1, 2): 4.0, (2, 3): 2.0, (3, 4): 3.0}
-
-
-@pytest.fixture(scope="module")
-def service():
-    with serve() as svc:
-        yield svc
-
-
-@pytest.fixture
-def client(service):
-    c = QoroClient(service.url, service.token, progress=False, first_poll=0.01,
-                   poll_interval=0.05)
-    yield c
-    c.close()
 
 
 def post(service, path: str, body=None, **kw):
@@ -236,12 +223,9 @@ class TestRecovery:
             characterize(job_id="00000000-0000-0000-0000-000000000000", client=client)
 
 
-def test_without_url_or_key_the_embedded_service_is_used(monkeypatch, tmp_path):
+def test_without_url_or_key_the_embedded_service_is_used(monkeypatch, isolated_env):
     """Test the default target: no key anywhere -> local service, with one warning."""
-    monkeypatch.delenv("QORO_API_KEY", raising=False)
-    monkeypatch.delenv("QORO_API_URL", raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env above a fresh temporary directory
-    monkeypatch.setattr(api_module, "_warned_local", False)
+    monkeypatch.setattr(endpoint_module, "_WARNED", set())
     with pytest.warns(UserWarning, match="embedded local service"):
         r = characterize({(0,): -1.0, (0, 1): 2.0}, ["10"], preset="fast")
     assert r.source == "local" and r.status == "COMPLETED"

@@ -40,12 +40,6 @@ def _noise(n: int, seed: int) -> str:
     return "// " + "".join(rng.choices(string.ascii_letters + string.digits, k=n)) + "\n"
 
 
-@pytest.fixture(scope="module")
-def service():
-    with serve() as svc:
-        yield svc
-
-
 @pytest.fixture
 def client(service):
     c = QoroClient(service.url, api_key=service.token, progress=False, poll_interval=0.2)

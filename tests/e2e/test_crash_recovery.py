@@ -40,6 +40,8 @@ import pytest
 from pennylane_qoro.client import JobSpec, QoroClient, QoroError
 from pennylane_qoro.local.store import Store, hash_token
 
+pytestmark = pytest.mark.slow
+
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 N_QUBITS = 14
 JOBS_PER_THREAD = 5

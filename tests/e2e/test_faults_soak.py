@@ -1,6 +1,6 @@
 """1000 tiny jobs through QoroClient while the local service breaks 20% of the job requests.
 
-Faults (``local/faults.py``, at the service boundary, over real HTTP) hit ``job/init/``,
+Faults (``local/faults/``, at the service boundary, over real HTTP) hit ``job/init/``,
 ``add_circuits/``, ``status/`` and ``resultsV2/``: a 502 or a dropped connection before the
 handler runs, a lost response (dropped, or replaced by a 503) after it ran, and answers held
 past the client's timeout (handler run first, or run only after the client re-sent). Six plans
@@ -20,9 +20,13 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from pennylane_qoro.client import JobSpec, QoroClient
 from pennylane_qoro.local import FaultPlan, serve
 from pennylane_qoro.local.store import Store, hash_token
+
+pytestmark = pytest.mark.slow
 
 JOBS = 1000
 THREADS = 16

@@ -16,8 +16,9 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from pennylane_qoro.client.wire import compress_text, decode_histogram
-from pennylane_qoro.local import LocalService, serve
+from pennylane_qoro.local import LocalService
+from pennylane_qoro.protocol.histogram import decode_histogram
+from pennylane_qoro.protocol.text import compress_text
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 X = f"{HEAD}qreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n"
@@ -73,12 +74,6 @@ ENDPOINTS: dict[str, Callable[[User, str], requests.Response]] = {
     "DELETE job/{id}": lambda u, j: u.call("DELETE", f"job/{j}"),
     "DELETE job/{id}/": lambda u, j: u.call("DELETE", f"job/{j}/"),
 }
-
-
-@pytest.fixture(scope="module")
-def service():
-    with serve(workers=1) as svc:
-        yield svc
 
 
 def _alice_jobs(alice: User) -> dict[str, str]:

@@ -20,6 +20,8 @@ import pytest
 from pennylane_qoro.client import JobSpec, QoroClient, RateLimitedError
 from pennylane_qoro.local import LocalService, serve
 
+pytestmark = pytest.mark.slow
+
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 CLIENTS, JOBS = 8, 10
 FLOOD = 16

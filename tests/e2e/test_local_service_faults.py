@@ -1,4 +1,4 @@
-"""The fault-injection switch (local/faults.py) over real HTTP (style.md rule 13)."""
+"""The fault-injection switch (local/faults/) over real HTTP (style.md rule 13)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from pennylane_qoro.client.wire import compress_text
 from pennylane_qoro.local import FaultPlan, serve
 from pennylane_qoro.local.store import Store, hash_token
+from pennylane_qoro.protocol.text import compress_text
 
 CIRCUIT = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\n' \
           "measure q[0] -> c[0];\n"

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from pennylane_qoro.client.wire import compress_text, decode_histogram
 from pennylane_qoro.local import FaultPlan, serve
 from pennylane_qoro.local.store import Store, hash_token
+from pennylane_qoro.protocol.histogram import decode_histogram
+from pennylane_qoro.protocol.text import compress_text
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 X = f"{HEAD}qreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n"

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import requests
 
-from pennylane_qoro.client.wire import compress_text, decode_histogram
+from pennylane_qoro.protocol.histogram import decode_histogram
+from pennylane_qoro.protocol.text import compress_text
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 

@@ -4,7 +4,7 @@
   from ``add_circuits/`` and then makes one status request per quick job;
 * gzip request bodies: advertised in the ``job/init/`` answer, decoded before routing, the
   decompressed size capped; the client compresses its large bodies once told;
-* template jobs on persistent simulators (``local/batched.py``): the same numbers as the
+* template jobs on persistent simulators (``local/walker.py``): the same numbers as the
   same rows sent as bound circuits.
 
 No wall-clock time is asserted (style.md rule 14).
@@ -21,10 +21,10 @@ import pytest
 import requests
 
 from pennylane_qoro.client import JobSpec, QoroClient, Template
-from pennylane_qoro.client.wire import compress_text
 from pennylane_qoro.compile import bind
 from pennylane_qoro.local import LocalService, serve
 from pennylane_qoro.local.app import DEFAULT_MAX_BODY_BYTES
+from pennylane_qoro.protocol.text import compress_text
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 

@@ -11,11 +11,19 @@
 The profile is applied per test (``fuzz_settings`` in ``tests/fuzz/fuzzing.py``), never loaded
 globally, so the other hypothesis tests of the suite keep their own settings. Deadlines are
 off (shared CI machines); hangs are caught by the per-request timeout of the ASGI driver.
+
+Every test of this directory is marked ``slow`` (``python -m pytest -m "not slow"`` skips the
+fuzz suite; CI's plain ``python -m pytest`` runs it).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+_HERE = Path(__file__).resolve().parent
 
 _COMMON = {
     "deadline": None,
@@ -28,6 +36,13 @@ _COMMON = {
 settings.register_profile("ci", max_examples=10_000, **_COMMON)
 settings.register_profile("long", max_examples=200_000, **_COMMON)
 settings.register_profile("dev", max_examples=300, **_COMMON)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the fuzz targets ``slow`` (the hook sees the whole session: filter by path)."""
+    for item in items:
+        if _HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

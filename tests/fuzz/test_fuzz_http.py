@@ -24,11 +24,13 @@ import pytest
 from fuzzing import Asgi, check_client_error, count, fuzz_settings, inputs, mutate, split
 from hypothesis import given
 
-from pennylane_qoro.client.wire import compress_text, encode_factored_qubo, encode_observables
 from pennylane_qoro.local.app import create_app
-from pennylane_qoro.local.characterization_routes import create_router
+from pennylane_qoro.local.routes.characterization import create_router
 from pennylane_qoro.local.runner import Runner
 from pennylane_qoro.local.store import Store
+from pennylane_qoro.protocol.observables import encode_observables
+from pennylane_qoro.protocol.qubo import encode_factored_qubo
+from pennylane_qoro.protocol.text import compress_text
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 ONE = compress_text(f"{HEAD}qreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n")

@@ -1,4 +1,4 @@
-"""Fuzzing the wire decoders of ``client/wire.py`` (qoro-api.md §3.1, §3.4, §4.4).
+"""Fuzzing the wire decoders of ``protocol/`` (qoro-api.md §3.1, §3.4, §4.4).
 
 Every decoder gets corrupted valid input (bytes flipped, removed, inserted, cut, appended, as
 directed by a hypothesis-drawn script) and arbitrary input; it must return a value or raise
@@ -17,15 +17,13 @@ from fuzzing import count, fuzz_settings, inputs, mutate, split
 from hypothesis import given
 
 from pennylane_qoro.client.errors import WireDecodeError
-from pennylane_qoro.client.wire import (
-    compress_text,
+from pennylane_qoro.protocol.histogram import (
     decode_histogram,
     decode_histogram_arrays,
-    decode_observables,
-    decompress_text,
     encode_histogram,
-    encode_observables,
 )
+from pennylane_qoro.protocol.observables import decode_observables, encode_observables
+from pennylane_qoro.protocol.text import compress_text, decompress_text
 
 
 def _histogram_pool() -> list[tuple[dict, dict[str, int]]]:

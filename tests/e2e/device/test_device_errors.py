@@ -10,6 +10,7 @@ import pytest
 from pennylane.exceptions import DeviceError
 
 import pennylane_qoro.device as device_module
+import pennylane_qoro.endpoint as endpoint_module
 
 
 def _no_job(dev, call):
@@ -130,7 +131,7 @@ def test_no_key_no_url_uses_local_service_and_warns_once(monkeypatch, tmp_path):
     monkeypatch.delenv("QORO_API_KEY", raising=False)
     monkeypatch.delenv("QORO_API_URL", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env file above a fresh temporary directory
-    monkeypatch.setattr(device_module, "_LOCAL_WARNED", False)
+    monkeypatch.setattr(endpoint_module, "_WARNED", set())
     with pytest.warns(UserWarning, match="QORO_API_KEY") as record:
         dev = qml.device("qoro.maestro", wires=1)
     with warnings.catch_warnings():
@@ -147,7 +148,7 @@ def test_no_key_no_url_uses_local_service_and_warns_once(monkeypatch, tmp_path):
         pytest.param(
             True,
             marks=pytest.mark.skipif(
-                not device_module._SKIP_FILE_PREFIXES,
+                not endpoint_module._SKIP_FILE_PREFIXES,
                 reason="warnings.warn(skip_file_prefixes=...) needs Python >= 3.12",
             ),
         ),
@@ -161,13 +162,13 @@ def test_local_warning_points_at_the_users_line(skip_file_prefixes, monkeypatch,
     monkeypatch.delenv("QORO_API_KEY", raising=False)
     monkeypatch.delenv("QORO_API_URL", raising=False)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(device_module, "_SKIP_FILE_PREFIXES", skip_file_prefixes)
+    monkeypatch.setattr(endpoint_module, "_SKIP_FILE_PREFIXES", skip_file_prefixes)
     makers = {
         "qml.device": lambda: qml.device("qoro.maestro", wires=1),
         "QoroDevice": lambda: device_module.QoroDevice(wires=1),
     }
     for name, make in makers.items():
-        monkeypatch.setattr(device_module, "_LOCAL_WARNED", False)
+        monkeypatch.setattr(endpoint_module, "_WARNED", set())
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             make()
@@ -195,7 +196,7 @@ def test_dotenv_url_local_selects_the_embedded_service_silently(monkeypatch, tmp
     monkeypatch.delenv("QORO_API_URL", raising=False)
     (tmp_path / ".env").write_text("QORO_API_URL=local\n")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(device_module, "_LOCAL_WARNED", False)
+    monkeypatch.setattr(endpoint_module, "_WARNED", set())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dev = qml.device("qoro.maestro", wires=1)

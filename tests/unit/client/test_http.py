@@ -1,19 +1,18 @@
-"""Tests for pennylane_qoro.client.http against a real HTTP server (the conftest's FakeQoro).
+"""Tests for pennylane_qoro.client.http against the real local service (see conftest.py).
 
-Retries are proven by counting the requests that reached the server while it injects 502s,
-503/504s, ``Retry-After`` answers, delays and dropped connections. Nothing in requests or
-urllib3 is patched. Every test runs with DEBUG logging captured and checks the key never shows.
+Retries are proven by counting the requests that reached the service while its fault switch
+injects 502s, 503/504s, ``Retry-After`` answers, delays and dropped connections. Nothing in
+requests or urllib3 is patched. Every test runs with DEBUG logging captured and checks the key
+never shows (``no_key_in_logs``, tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import logging
 import platform
 import socket
 
 import pytest
 import requests
-from fake_qoro import TOKEN, Fault
 
 from pennylane_qoro.client import QoroClient
 from pennylane_qoro.client.config import ApiKey
@@ -31,37 +30,30 @@ from pennylane_qoro.client.errors import (
     ValidationError,
 )
 from pennylane_qoro.client.http import Transport, redact_key, user_agent
+from pennylane_qoro.local import FaultPlan
 
-
-@pytest.fixture(autouse=True)
-def _no_key_in_logs(caplog):
-    """Capture every logger at DEBUG (urllib3's included); the key must never appear."""
-    caplog.set_level(logging.DEBUG)
-    yield
-    assert TOKEN not in caplog.text
-    for record in caplog.records:
-        assert TOKEN not in record.getMessage()
+pytestmark = pytest.mark.usefixtures("no_key_in_logs")
 
 
 @pytest.fixture
-def transport(fake):
-    t = Transport(fake.url, ApiKey(TOKEN))
+def transport(qoro):
+    t = Transport(qoro.url, ApiKey(qoro.token))
     yield t
     t.close()
 
 
-def _no_key(exc: BaseException) -> None:
-    assert TOKEN not in str(exc) and TOKEN not in repr(exc)
-    assert all(TOKEN not in str(a) for a in exc.args)
+def _no_key(exc: BaseException, key: str) -> None:
+    assert key not in str(exc) and key not in repr(exc)
+    assert all(key not in str(a) for a in exc.args)
 
 
 class TestHeaders:
-    def test_auth_user_agent_and_content_type(self, client, fake, caplog):
+    def test_auth_user_agent_and_content_type(self, client, qoro, caplog):
         client.ping()
         client.cancel(client.init_job("VALIDATE", tag="t"))
-        ping, init, cancel = fake.hits
+        ping, init, cancel = qoro.hits
         assert ping.path == "" and ping.method == "GET"
-        assert all(h.headers["authorization"] == f"Bearer {TOKEN}" for h in fake.hits)
+        assert all(h.headers["authorization"] == f"Bearer {qoro.token}" for h in qoro.hits)
         agent = ping.headers["user-agent"]
         assert agent == user_agent()
         assert agent.startswith("pennylane-qoro/")
@@ -74,9 +66,11 @@ class TestHeaders:
         assert cancel.headers["content-length"] == "0" and cancel.body == b""
         assert any("urllib3" in r.name for r in caplog.records)  # DEBUG logs really captured
 
-    def test_body_is_exact_reference_json(self, client, fake):
-        client.init_job("VALIDATE", tag="é", extra={"x": [1.5, None]})
-        body = fake.hits[-1].body
+    def test_body_is_exact_reference_json(self, client, qoro):
+        # The service refuses the unknown field (400); the body it received is what counts.
+        with pytest.raises(ValidationError, match="extra"):
+            client.init_job("VALIDATE", tag="é", extra={"x": [1.5, None]})
+        body = qoro.hits[-1].body
         assert body == b'{"job_type": "VALIDATE", "tag": "\\u00e9", "extra": {"x": [1.5, null]}}'
         assert client.stats.bytes_sent == len(body)
 
@@ -85,67 +79,69 @@ class TestRetries:
     @pytest.mark.parametrize(
         "faults",
         [
-            [Fault(status=502), Fault(status=502)],
-            [Fault(status=503), Fault(status=504)],
-            [Fault(drop=True)],
-            [Fault(drop=True), Fault(status=502), Fault(drop=True)],
-            [Fault(status=429, headers={"Retry-After": "0"})],
-            [Fault(status=503, headers={"Retry-After": "1"})],
+            [FaultPlan(status=502), FaultPlan(status=502)],
+            [FaultPlan(status=503), FaultPlan(status=504)],
+            [FaultPlan(action="drop")],
+            [FaultPlan(action="drop"), FaultPlan(status=502), FaultPlan(action="drop")],
+            [FaultPlan(status=429, headers={"Retry-After": "0"})],
+            [FaultPlan(status=503, headers={"Retry-After": "1"})],
         ],
     )
-    def test_get_is_retried(self, client, fake, faults):
-        fake.inject("GET", "credits", *faults)
+    def test_get_is_retried(self, client, qoro, faults):
+        qoro.inject("GET", "credits", *faults)
         assert client.credits()["balance"] == "500.00"
-        assert fake.count("GET", "credits") == len(faults) + 1
+        assert qoro.count("GET", "credits") == len(faults) + 1
         assert client.stats.retries == len(faults)
         assert client.stats.requests == 1
 
-    def test_get_gives_up_after_five_retries(self, client, fake):
-        fake.inject("GET", "qpusystem", *[Fault(status=502, body={"detail": "bad gw"})] * 7)
+    def test_get_gives_up_after_five_retries(self, client, qoro):
+        qoro.inject("GET", "qpusystem", FaultPlan(status=502, body={"detail": "bad gw"}, times=7))
         with pytest.raises(ServerError, match="bad gw") as info:
             client.qpu_systems()
-        assert fake.count("GET", "qpusystem") == 6
+        assert qoro.count("GET", "qpusystem") == 6
         assert info.value.status == 502 and info.value.path == "qpusystem/"
-        _no_key(info.value)
+        _no_key(info.value, qoro.token)
 
-    def test_dropped_connections_exhaust_to_connection_error(self, client, fake):
-        fake.inject("GET", "credits", *[Fault(drop=True)] * 6)
+    def test_dropped_connections_exhaust_to_connection_error(self, client, qoro):
+        qoro.inject("GET", "credits", FaultPlan(action="drop", times=6))
         with pytest.raises(QoroConnectionError) as info:
             client.credits()
         assert not isinstance(info.value, AmbiguousSubmissionError)
-        assert fake.count("GET", "credits") == 6
+        assert qoro.count("GET", "credits") == 6
         assert info.value.method == "GET" and info.value.path == "credits/"
-        _no_key(info.value)
+        _no_key(info.value, qoro.token)
 
-    def test_get_read_timeout_is_retried(self, transport, fake):
-        fake.inject("GET", "credits", Fault(delay=1.0))
+    def test_get_read_timeout_is_retried(self, transport, qoro):
+        qoro.inject("GET", "credits", FaultPlan(action="slow", delay=1.0))
         assert transport.get("credits/", timeout=0.2)["balance"] == "500.00"
-        assert fake.count("GET", "credits") == 2
+        assert qoro.count("GET", "credits") == 2
 
-    def test_delete_is_retried(self, client, fake):
+    def test_delete_is_retried(self, client, qoro):
         job_id = client.init_job("VALIDATE")
-        fake.inject("DELETE", "delete", Fault(status=502), Fault(drop=True))
+        qoro.inject("DELETE", "delete", FaultPlan(status=502), FaultPlan(action="drop"))
         client.delete(job_id)
-        assert fake.count("DELETE", "delete") == 3
-        assert fake.hits[-1].path == f"job/{job_id}"  # no trailing slash (§2.12)
-        assert job_id not in fake.jobs
+        assert qoro.count("DELETE", "delete") == 3
+        assert qoro.hits[-1].path == f"job/{job_id}"  # no trailing slash (§2.12)
+        assert job_id not in qoro.jobs
 
-    @pytest.mark.parametrize("fault", [Fault(status=502), Fault(status=503), Fault(drop=True)])
-    def test_init_is_never_retried(self, client, fake, fault):
-        fake.inject("POST", "init", fault)
-        expected = AmbiguousSubmissionError if fault.drop else ServerError
+    @pytest.mark.parametrize(
+        "fault", [FaultPlan(status=502), FaultPlan(status=503), FaultPlan(action="drop")]
+    )
+    def test_init_is_never_retried(self, client, qoro, fault):
+        qoro.inject("POST", "init", fault)
+        expected = AmbiguousSubmissionError if fault.action == "drop" else ServerError
         with pytest.raises(expected) as info:
             client.init_job("VALIDATE")
-        assert fake.count("POST", "init") == 1
-        assert not fake.jobs
+        assert qoro.count("POST", "init") == 1
+        assert not qoro.jobs
         assert client.stats.jobs == 0
-        _no_key(info.value)
+        _no_key(info.value, qoro.token)
 
     @pytest.mark.parametrize("route", ["add", "cancel", "qubo", "exec"])
-    @pytest.mark.parametrize("fault", [Fault(status=502), Fault(drop=True)])
-    def test_state_changing_posts_are_never_retried(self, client, fake, route, fault):
+    @pytest.mark.parametrize("fault", [FaultPlan(status=502), FaultPlan(action="drop")])
+    def test_state_changing_posts_are_never_retried(self, client, qoro, route, fault):
         job_id = client.init_job("EXECUTE", simulator_cluster="qoro_maestro")
-        fake.inject("POST", route, fault)
+        qoro.inject("POST", route, fault)
         call = {
             "add": lambda: client._http.post(
                 f"job/{job_id}/add_circuits/",
@@ -157,36 +153,38 @@ class TestRetries:
             "qubo": lambda: client.submit_qubo(job_id, {"qubo": {"0": 1.0}}),
             "exec": lambda: client.set_execution_config(job_id, {"bond_dimension": 4}),
         }[route]
-        with pytest.raises(AmbiguousSubmissionError if fault.drop else ServerError) as info:
+        drop = fault.action == "drop"
+        with pytest.raises(AmbiguousSubmissionError if drop else ServerError) as info:
             call()
-        assert fake.count("POST", route) == 1
+        assert qoro.count("POST", route) == 1
         assert info.value.job_id == job_id and job_id in str(info.value)
-        _no_key(info.value)
+        _no_key(info.value, qoro.token)
 
-    def test_post_rate_limit_is_not_retried_and_carries_retry_after(self, client, fake):
-        fake.inject("POST", "init", Fault(status=429, headers={"Retry-After": "7"}))
+    def test_post_rate_limit_is_not_retried_and_carries_retry_after(self, client, qoro):
+        qoro.inject("POST", "init", FaultPlan(status=429, headers={"Retry-After": "7"}))
         with pytest.raises(RateLimitedError) as info:
             client.init_job("VALIDATE")
         assert info.value.retry_after == 7.0
-        assert fake.count("POST", "init") == 1
+        assert qoro.count("POST", "init") == 1
 
-    def test_post_read_timeout_is_ambiguous(self, transport, fake):
-        fake.inject("POST", "init", Fault(delay=1.0))
+    def test_post_read_timeout_is_ambiguous(self, transport, qoro):
+        qoro.inject("POST", "init", FaultPlan(action="slow", delay=1.0))
         with pytest.raises(AmbiguousSubmissionError, match="may have reached the service"):
             transport.post("job/init/", {"job_type": "VALIDATE"}, timeout=0.2)
-        assert fake.count("POST", "init") == 1
+        assert qoro.count("POST", "init") == 1
 
-    def test_connection_refused_is_not_ambiguous(self):
+    def test_connection_refused_is_not_ambiguous(self, qoro):
+        key = qoro.token
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        t = Transport(f"http://127.0.0.1:{port}/api", ApiKey(TOKEN), retries=1, backoff=0)
+        t = Transport(f"http://127.0.0.1:{port}/api", ApiKey(key), retries=1, backoff=0)
         with pytest.raises(QoroConnectionError) as info:
             t.post("job/init/", {"job_type": "VALIDATE"}, timeout=2)
         assert not isinstance(info.value, AmbiguousSubmissionError)
         with pytest.raises(QoroConnectionError):
             t.get("credits/", timeout=2)
-        _no_key(info.value)
+        _no_key(info.value, key)
         t.close()
 
 
@@ -207,9 +205,9 @@ class TestErrorMapping:
             (418, ["teapot"], QoroHTTPError, '["teapot"]'),
         ],
     )
-    def test_status_classes(self, client, fake, status, body, cls, message):
+    def test_status_classes(self, client, qoro, status, body, cls, message):
         job_id = client.init_job("VALIDATE")
-        fake.inject("POST", "cancel", Fault(status=status, body=body))
+        qoro.inject("POST", "cancel", FaultPlan(status=status, body=body))
         with pytest.raises(cls) as info:
             client.cancel(job_id)
         err = info.value
@@ -218,10 +216,10 @@ class TestErrorMapping:
         assert err.method == "POST" and err.path == f"job/{job_id}/cancel/"
         assert err.job_id == job_id
         assert f"HTTP {status} on POST job/{job_id}/cancel/ (job {job_id})" in str(err)
-        _no_key(err)
+        _no_key(err, qoro.token)
 
-    def test_real_401_from_wrong_key(self, fake):
-        bad = QoroClient(fake.url, api_key="not-the-key", progress=False)
+    def test_real_401_from_wrong_key(self, qoro):
+        bad = QoroClient(qoro.url, api_key="not-the-key", progress=False)
         with pytest.raises(AuthenticationError, match="Invalid token") as info:
             bad.qpu_systems()
         assert info.value.status == 401 and info.value.job_id is None
@@ -233,62 +231,63 @@ class TestErrorMapping:
             client.status("no-such-job")
         assert info.value.job_id == "no-such-job"
 
-    def test_server_echoing_the_key_is_redacted(self, client, fake):
-        fake.inject("GET", "credits", Fault(status=401, echo_auth=True))
+    def test_server_echoing_the_key_is_redacted(self, client, qoro):
+        qoro.inject("GET", "credits", FaultPlan(status=401, echo_auth=True))
         with pytest.raises(AuthenticationError) as info:
             client.credits()
         assert "Bearer <hidden> rejected" in str(info.value)
-        _no_key(info.value)
+        _no_key(info.value, qoro.token)
 
-    def test_short_key_does_not_mangle_messages(self, fake):
+    def test_short_key_does_not_mangle_messages(self, qoro):
         # A 1-character key: the old rule masked every "a", giving "Inv<hidden>lid token."
-        short = QoroClient(fake.url, api_key="a", progress=False)
+        short = QoroClient(qoro.url, api_key="a", progress=False)
         with pytest.raises(AuthenticationError) as info:
             short.credits()
         assert info.value.server_message == "Invalid token."
         # ... while an echo of the short key, standing alone, is still masked
-        fake.inject("GET", "credits", Fault(status=401, echo_auth=True))
+        qoro.inject("GET", "credits", FaultPlan(status=401, echo_auth=True))
         with pytest.raises(AuthenticationError) as info:
             short.credits()
         assert info.value.server_message == "token Bearer <hidden> rejected"
         short.close()
 
-    def test_html_page_is_summarised(self, client, fake):
+    def test_html_page_is_summarised(self, client, qoro):
         page = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1>" + "x" * 5000
-        fake.inject("GET", "credits", *[Fault(status=504, body=page)] * 6)
+        qoro.inject("GET", "credits", FaultPlan(status=504, body=page, times=6))
         with pytest.raises(ServerError) as info:
             client.credits()
         assert info.value.server_message == (
-            f"HTML error page from {fake.url}/credits/; upstream may be down or timed out"
+            f"HTML error page from {qoro.url}/credits/; upstream may be down or timed out"
         )
 
-    def test_long_text_is_trimmed(self, client, fake):
-        fake.inject("GET", "credits", Fault(status=400, body="e" * 2000))
+    def test_long_text_is_trimmed(self, client, qoro):
+        qoro.inject("GET", "credits", FaultPlan(status=400, body="e" * 2000))
         with pytest.raises(ValidationError) as info:
             client.credits()
         assert info.value.server_message == "e" * 500 + "..."
 
-    def test_retry_after_http_date(self, client, fake):
-        fake.inject(
+    def test_retry_after_http_date(self, client, qoro):
+        qoro.inject(
             "POST",
             "init",
-            Fault(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+            FaultPlan(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
         )
         with pytest.raises(ServerError) as info:
             client.init_job("VALIDATE")
         assert info.value.retry_after == 0.0  # a date in the past
 
-    def test_non_json_success_body(self, client, fake):
-        fake.inject("GET", "credits", Fault(status=200, body="plain words"))
+    def test_non_json_success_body(self, client, qoro):
+        qoro.inject("GET", "credits", FaultPlan(status=200, body="plain words"))
         with pytest.raises(QoroHTTPError, match="expected a JSON body"):
             client.credits()
 
-    def test_post_redirect_is_not_followed(self, client, fake):
-        fake.inject("POST", "init", Fault(status=307, body={}, headers={"Location": "/api/x/"}))
+    def test_post_redirect_is_not_followed(self, client, qoro):
+        redirect = FaultPlan(status=307, body={}, headers={"Location": "/api/x/"})
+        qoro.inject("POST", "init", redirect)
         with pytest.raises(QoroHTTPError, match="unexpected redirect") as info:
             client.init_job("VALIDATE")
         assert info.value.status == 307
-        assert fake.count("POST", "init") == 1
+        assert qoro.count("POST", "init") == 1
 
 
 class TestRedactKey:

@@ -16,7 +16,8 @@ from pennylane.gradients.parameter_shift import _get_operation_recipe
 from pennylane_qoro.compile.batching import plan_batch
 from pennylane_qoro.compile.gradients import FORWARD, ShiftPlan, operation_recipe, shift_plan
 from pennylane_qoro.device import QoroDevice
-from pennylane_qoro.results import assemble_jacobians, assemble_results
+from pennylane_qoro.jacobians import assemble_jacobians
+from pennylane_qoro.results import assemble_results
 
 TOL = 1e-8
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
 
-from pennylane_qoro.client.wire import decode_histogram
-from pennylane_qoro.local.runner import Pool, Runner, histogram
+from pennylane_qoro.local.runner import Runner, histogram
 from pennylane_qoro.local.store import CircuitRow, Store
+from pennylane_qoro.protocol.histogram import decode_histogram
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 
@@ -32,30 +31,6 @@ class TestHistogram:
     def test_qh2_above_255_bits(self) -> None:
         env = histogram({"1" + "0" * 299: 2}, 300)
         assert env["encoding"] == "qh2" and decode_histogram(env) == {"0" * 299 + "1": 2}
-
-
-class TestPool:
-    def test_runs_tasks_on_several_threads(self) -> None:
-        pool = Pool(2)
-        seen: set[str] = set()
-        barrier = threading.Barrier(2, timeout=10)
-
-        def task() -> None:
-            seen.add(threading.current_thread().name)
-            barrier.wait()  # both workers must be busy at once to pass
-
-        pool.submit(task)
-        pool.submit(task)
-        pool.shutdown(timeout=10)
-        assert len(seen) == 2
-
-    def test_a_failing_task_does_not_kill_its_worker(self) -> None:
-        pool = Pool(1)
-        done = threading.Event()
-        pool.submit(lambda: 1 / 0)
-        pool.submit(done.set)
-        assert done.wait(10)
-        pool.shutdown()
 
 
 def run_job(store: Store, runner: Runner, owner: str, circuits: list[CircuitRow], *,

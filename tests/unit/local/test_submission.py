@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from pennylane_qoro.client.wire import compress_text, encode_observables
 from pennylane_qoro.local.models import AddCircuitsRequest
 from pennylane_qoro.local.store import Job
 from pennylane_qoro.local.submission import (
@@ -15,6 +14,8 @@ from pennylane_qoro.local.submission import (
     prepare_chunk,
     terms_for,
 )
+from pennylane_qoro.protocol.observables import encode_observables
+from pennylane_qoro.protocol.text import compress_text
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 

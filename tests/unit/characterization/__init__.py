@@ -1,0 +1,1 @@
+"""Tests of pennylane_qoro.characterization (a package: its basenames repeat elsewhere)."""
