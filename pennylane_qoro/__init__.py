@@ -9,23 +9,17 @@ without paying for PennyLane's import.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_exports
 from ._version import __version__
 
 if TYPE_CHECKING:
     from .characterization import characterize
     from .device import QoroDevice
 
-_LAZY = {"QoroDevice": ".device", "characterize": ".characterization"}
-
 __all__ = ["QoroDevice", "__version__", "characterize"]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(
+    __name__, globals(), {".device": ["QoroDevice"], ".characterization": ["characterize"]}
+)

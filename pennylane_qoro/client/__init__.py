@@ -12,8 +12,8 @@ or ``pennylane_qoro.client.errors`` does not load ``requests`` and the transport
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_exports
+from . import errors as _errors
 
 _MODULES = {
     "..protocol.vocabulary": ("ACTIVE_STATUSES", "MAX_PAYLOAD_BYTES", "TERMINAL_STATUSES"),
@@ -25,81 +25,12 @@ _MODULES = {
         "resolve_api_key",
         "resolve_url",
     ),
-    ".errors": (
-        "AmbiguousSubmissionError",
-        "AuthenticationError",
-        "ConfigurationError",
-        "ConflictError",
-        "DeadlineExceededError",
-        "InsufficientCreditsError",
-        "JobCancelledError",
-        "JobError",
-        "JobFailedError",
-        "JobTimedOutError",
-        "NotFoundError",
-        "PayloadError",
-        "PayloadTooLargeError",
-        "PaymentRequiredError",
-        "QoroConnectionError",
-        "QoroError",
-        "QoroHTTPError",
-        "RateLimitedError",
-        "ServerError",
-        "ValidationError",
-        "WireDecodeError",
-    ),
+    # every error class of the tree (client/errors.py lists them once, in its __all__)
+    ".errors": tuple(name for name in _errors.__all__ if name[0].isupper()),
     ".jobs": ("QoroClient",),
     ".spec": ("JobResult", "JobSpec", "Template"),
     ".stats": ("ClientStats",),
 }
-_LAZY = {name: module for module, names in _MODULES.items() for name in names}
 
-__all__ = [
-    "ACTIVE_STATUSES",
-    "DEFAULT_URL",
-    "MAX_PAYLOAD_BYTES",
-    "TERMINAL_STATUSES",
-    "AmbiguousSubmissionError",
-    "ApiKey",
-    "AuthenticationError",
-    "ClientStats",
-    "ConfigurationError",
-    "ConflictError",
-    "DeadlineExceededError",
-    "InsufficientCreditsError",
-    "JobCancelledError",
-    "JobError",
-    "JobFailedError",
-    "JobResult",
-    "JobSpec",
-    "JobTimedOutError",
-    "NotFoundError",
-    "PayloadError",
-    "PayloadTooLargeError",
-    "PaymentRequiredError",
-    "QoroClient",
-    "QoroConnectionError",
-    "QoroError",
-    "QoroHTTPError",
-    "RateLimitedError",
-    "ServerError",
-    "Template",
-    "ValidationError",
-    "WireDecodeError",
-    "find_api_key",
-    "find_api_url",
-    "resolve_api_key",
-    "resolve_url",
-]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__all__ = sorted(name for names in _MODULES.values() for name in names)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _MODULES)

@@ -35,7 +35,7 @@ ALLOWED = {
     "protocol": (frozenset({"numpy"}), ("pennylane_qoro.protocol",)),
     "client": (
         frozenset({"requests", "urllib3", "numpy", "dotenv", "tqdm"}),
-        ("pennylane_qoro.protocol", "pennylane_qoro.client", VERSION),
+        ("pennylane_qoro.protocol", "pennylane_qoro.client", VERSION, "pennylane_qoro._lazy"),
     ),
     "local": (
         frozenset({"numpy", "scipy", "networkx", "maestro", "fastapi", "starlette", "pydantic",
