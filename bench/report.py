@@ -188,29 +188,40 @@ def plot_scaling(results: dict, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     modes = list(results["modes"])
-    fig, axes = plt.subplots(1, len(modes), figsize=(5.5 * len(modes), 4.2), squeeze=False)
+    # every row keeps its colour in every panel; one legend below the panels covers no point
+    rows: list[str] = []
+    for mode in modes:
+        for by_row in results["modes"][mode].values():
+            rows += [r for r in by_row if r not in rows]
+    colours = {row: f"C{i % 10}" for i, row in enumerate(rows)}
+    fig, axes = plt.subplots(1, len(modes), figsize=(5.5 * len(modes), 4.8), squeeze=False)
     for ax, mode in zip(axes[0], modes, strict=True):
         data = results["modes"][mode]
         sizes = sorted(int(n) for n in data)
-        names: list[str] = []
-        for n in sizes:
-            names += [r for r in data[str(n)] if r not in names]
-        for name in names:
+        for name in rows:
             xs = [n for n in sizes if name in data[str(n)]]
+            if not xs:
+                continue
             ys = [data[str(n)][name]["median_s"] for n in xs]
             style = "--" if name.startswith("floor") else "-"
             width = 2.5 if name.startswith(peers.QORO) else 1.3
-            ax.plot(xs, ys, style, marker="o", linewidth=width, label=name)
+            ax.plot(xs, ys, style, marker="o", linewidth=width, label=name,
+                    color=colours[name])
         ax.set_yscale("log")
         ax.set_xticks(sizes)
         ax.set_xlabel("qubits n")
         ax.set_ylabel("seconds per gradient step (median)")
         ax.set_title(f"parameter-shift step, {mode}")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+    handles = {}
+    for ax in axes[0]:
+        for line in ax.get_lines():
+            handles.setdefault(line.get_label(), line)
+    fig.legend(list(handles.values()), list(handles), loc="lower center",
+               ncol=min(4, len(handles)), fontsize=8, frameon=False)
     cores = results.get("machine", {}).get("cores")
     fig.suptitle(f"qoro.maestro (embedded service) vs peers, same run, {cores} cores", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -19,9 +19,11 @@ on first use). It never imports ``requests`` or the local service (``endpoint`` 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 from pennylane.devices import Device, ExecutionConfig
@@ -29,17 +31,20 @@ from pennylane.devices.modifiers import single_tape_support
 from pennylane.exceptions import DeviceError
 from pennylane.math import Interface
 from pennylane.tape import QuantumScript
-from pennylane.transforms.core import CompilePipeline
+from pennylane.transforms.core import BoundTransform, CompilePipeline
 from pennylane.wires import Wires
 
+from .client.config import is_loopback
 from .compile.batching import OBSERVABLES_SHARE, JobPlan, plan_batch
 from .endpoint import LocalServiceUnavailable, resolve_endpoint
 from .jacobians import assemble_jacobians, check_derivative_tapes, device_differentiable
 from .job_spec import job_spec
+from .noise import DeviceNoise, reject_noise_channels, reject_rotated_samples
 from .preprocess import PipelineCaches, build_pipeline
 from .protocol.observables import encode_observables
 from .protocol.vocabulary import MAX_PAYLOAD_BYTES
 from .results import assemble_results
+from .spelling import unknown_options_message
 from .targets import DEFAULT_TARGET, TargetInfo, check_target, maestro_options, resolve_target
 from .tracking import batch_record
 
@@ -66,14 +71,30 @@ class QoroDevice(Device):
             ``"extended_stabilizer"`` (or maestro's integer code).
         max_bond_dimension (int | None): MPS bond dimension cap.
         singular_value_threshold (float | None): MPS truncation threshold.
-        seed (int | np.random.Generator | None): seeds client-side randomness (shot-vector bins,
-            sample order) and, per job, the simulator's ``seed``; reproducible runs.
+        noise_model (qml.NoiseModel | NoiseBuilder | list | None): noise to simulate
+            (README "Noisy simulation"): a ``qml.NoiseModel`` (translated exactly on the gates
+            the device runs, else ``DeviceError`` before any job), a
+            :class:`pennylane_qoro.noise.NoiseBuilder`, or Maestro setter calls
+            ``[{"method", "args", "kwargs"}]`` on qubit indices. With a model and no
+            ``method``, ``method="density_matrix"``.
+        noise_realizations (int | None): noise trajectories per circuit (trajectory methods;
+            unset: 1 on a density matrix, Maestro's default otherwise).
+        noise_seed (int | None): seeds the noise and each job's sampling, so a circuit gives
+            the same samples on every call.
+        seed (int | np.random.Generator | str | None): seeds client-side randomness
+            (shot-vector bins, sample order) and, per job, the simulator's ``seed``. The
+            default ``"global"`` draws the seed from NumPy's global generator when the device
+            is built, as ``default.qubit`` does (so ``np.random.seed(s)`` first reproduces
+            shot results); an int reproduces exactly; ``None`` takes OS entropy.
         timeout (float | None): seconds to wait for each job (``None``: no deadline).
         tag (str): job tag shown in the Qoro dashboard.
-        progress (bool): show a progress bar while waiting for jobs.
+        progress (bool): after 2 s of waiting for a job, show a line with its id, status,
+            rows done (where the service reports them) and a ticking clock (tqdm, the
+            ``progress`` extra).
 
     Raises:
-        ValueError: an unknown simulation method or a non-positive timeout.
+        TypeError: an unknown option (the message suggests the closest valid name).
+        ValueError: an unknown simulation method, a non-positive timeout or ``wires < 1``.
         pennylane_qoro.client.errors.ConfigurationError: a malformed URL, plain ``http://``
             to a non-loopback host, or a ``.env`` entry ``QORO_API_URL``/``QORO_API_KEY``
             without a value.
@@ -180,28 +201,51 @@ class QoroDevice(Device):
         method: str | int | None = None,
         max_bond_dimension: int | None = None,
         singular_value_threshold: float | None = None,
-        seed: int | np.random.Generator | None = None,
+        noise_model=None,
+        noise_realizations: int | None = None,
+        noise_seed: int | None = None,
+        seed: int | np.random.Generator | str | None = "global",
         timeout: float | None = None,
         tag: str = "default",
         progress: bool = False,
+        **unknown,
     ):
+        if unknown:  # not a pass-through: a clear error with the closest valid names
+            raise TypeError(unknown_options_message(self.name, unknown, _DEVICE_OPTIONS))
+        if wires is not None and not isinstance(wires, str) and np.ndim(wires) == 0 \
+                and int(wires) < 1:
+            raise ValueError(
+                f"wires={wires!r}: {self.name} needs at least one wire. Pass wires=N (N >= 1), "
+                "a list of wire labels, or wires=None to use each circuit's own wires."
+            )
         super().__init__(wires=wires, shots=shots)
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
         self._target_name = str(target)
+        self._noise = DeviceNoise(noise_model, noise_realizations, noise_seed, self.wires)
+        if self._noise.active and method is None:
+            method = "density_matrix"  # exact channels unless the user asks for trajectories
         self._simulator_options = maestro_options(
             method, max_bond_dimension, singular_value_threshold
         )
-        self._seeded = seed is not None
+        # PennyLane's convention for sampling devices (default.qubit, lightning.qubit): the
+        # default "global" draws the seed from NumPy's global generator, here, once, with the
+        # same call, so np.random.seed(s) before building the device reproduces its shots.
+        drawn = _is_global(seed)
+        seed = np.random.randint(0, high=10000000) if drawn else seed
         self._rng = np.random.default_rng(seed)
         self._timeout = timeout
         self._tag = tag
         self._progress = bool(progress)
         try:
-            endpoint = resolve_endpoint(url, api_key, who="device")
+            endpoint = resolve_endpoint(url, api_key)
         except LocalServiceUnavailable as exc:
             raise DeviceError(str(exc)) from exc
         self._url, self._api_key = endpoint.url, endpoint.api_key
+        # The simulator's per-job seed (maestro_config["seed"]) is a local-service extension:
+        # sent for an explicit seed=, and for the drawn default only to a local service
+        # (embedded, or a loopback URL); the cloud's handling of the key is not documented.
+        self._seeded = seed is not None and (not drawn or endpoint.local or _is_local(self._url))
         self._client = None
         self._target: TargetInfo | None = None
         # This device's reuse tables for its sampled-tape transforms (never shared).
@@ -243,13 +287,19 @@ class QoroDevice(Device):
         MCMs, check measurements, split and diagonalise sampled tapes, decompose to the TOML
         gate set, validate. Broadcast tapes stay whole (one parameter row per element),
         except, with device derivatives, tapes whose broadcast argument is trainable."""
-        return build_pipeline(
+        program = build_pipeline(
             self.capabilities,
             self.wires,
             execution_config or ExecutionConfig(),
             self.name,
             caches=self._pipeline_caches,
         )
+        # Noise first, on the user's circuit: channels written into it are refused, and
+        # with a qml.NoiseModel so are sampled measurements that need basis rotations.
+        if self._noise.is_pennylane:
+            program.insert(0, BoundTransform(reject_rotated_samples, kwargs={"name": self.name}))
+        program.insert(0, BoundTransform(reject_noise_channels, kwargs={"name": self.name}))
+        return program
 
     # ---- execution ------------------------------------------------------------------------
 
@@ -358,6 +408,7 @@ class QoroDevice(Device):
             self.wires if self.wires is not None else Wires.all_wires([c.wires for c in circuits])
         )
         check_target(self.target, self._simulator_options, any(not c.shots for c in circuits))
+        noise = self._noise.job_options(circuits, wire_order)  # DeviceError before any job
         plan = plan_batch(
             circuits,
             wire_order,
@@ -372,7 +423,7 @@ class QoroDevice(Device):
         try:
             raw = []
             for job in plan.jobs:
-                result = self._run(job)
+                result = self._run(job, noise[job.job_type])
                 job_ids.append(result.job_id)
                 ran.append(job)
                 raw.append(result.results)
@@ -391,13 +442,32 @@ class QoroDevice(Device):
                 self.tracker.record()
         return results, jacobians
 
-    def _run(self, job: JobPlan):
+    def _run(self, job: JobPlan, noise: dict | None = None):
         """Submit one planned job and wait for its decoded results."""
         config = dict(self._simulator_options)
         if self._seeded and self.target.kind == "simulator":
             config["seed"] = int(self._rng.integers(2**31 - 1))
+        if noise:  # the maestro_config noise keys (§2.13); noise_seed also fixes sampling
+            config.update(noise)
+            if "noise_seed" in noise:
+                config["seed"] = noise["noise_seed"]
         spec = job_spec(job, self.target, config, self._tag)
         return self.client.run(spec, timeout=self._timeout)
+
+
+#: The constructor's option names, for the unknown-option error.
+_DEVICE_OPTIONS = tuple(
+    p for p in inspect.signature(QoroDevice.__init__).parameters if p not in ("self", "unknown")
+)
+
+
+def _is_global(seed) -> bool:
+    return isinstance(seed, str) and seed == "global"
+
+
+def _is_local(url: str) -> bool:
+    """Whether ``url`` is a service on this machine (a ``qoro-local serve``; never the cloud)."""
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 def _observables_size(terms: Sequence[str]) -> int:

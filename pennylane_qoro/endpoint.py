@@ -5,11 +5,13 @@ Owns, for both the device and ``characterize``:
 * the lookup of ``qoro-api.md`` §1.1-§1.2 on top of ``client/config.py`` (argument, ``.env``,
   environment), with ``"local"`` meaning the embedded service;
 * the fallback "no URL and no key anywhere -> the embedded local service", announced by ONE
-  warning per caller kind and process, attributed to the user's line (the first frame
-  outside PennyLane and this package), however deep the constructor chain is.
+  warning per process (the device and ``characterize`` share its text and its slot),
+  attributed to the user's line (the first frame outside PennyLane and this package),
+  however deep the constructor chain is.
 
-Imports the standard library and ``client.config`` at module import; ``pennylane_qoro.local``
-(an optional extra) only when the embedded service is the answer. It never imports PennyLane
+Imports the standard library, ``client.config``, ``client.errors`` and ``spelling`` at module
+import; ``pennylane_qoro.local`` (an optional extra) only when the embedded service is the
+answer. It never imports PennyLane
 (``characterize`` works without it), ``requests``, the device, ``compile`` or ``results``.
 """
 
@@ -20,32 +22,31 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from .client.config import find_api_key, find_api_url, resolve_url
+from .client.errors import ConfigurationError
+from .spelling import did_you_mean
 
-__all__ = ["LOCAL_URL", "Endpoint", "LocalServiceUnavailable", "resolve_endpoint"]
+__all__ = [
+    "FALLBACK_WARNING",
+    "LOCAL_URL",
+    "Endpoint",
+    "LocalServiceUnavailable",
+    "resolve_endpoint",
+]
 
 #: The ``url`` value (argument or ``QORO_API_URL``) that selects the embedded service.
 LOCAL_URL = "local"
 
-Caller = Literal["device", "characterize"]
+#: The one-time fallback warning, the same for the device and ``characterize``.
+FALLBACK_WARNING = (
+    "pennylane-qoro: no Qoro API key and no URL were given, so jobs run on the embedded local "
+    "service (Qoro's Maestro simulator on this machine: free, offline). To use the Qoro "
+    "cloud, set QORO_API_KEY (environment or .env) or pass api_key=...; pass url='local' to "
+    "use the embedded service without this warning."
+)
 
-#: The one-time fallback warning, per caller kind (one shared text is a later issue).
-_FALLBACK_MESSAGES: dict[str, str] = {
-    "device": (
-        "qoro.maestro: no Qoro API key and no URL were given, so circuits run on the embedded "
-        "local Qoro service (Maestro on this machine). To use the Qoro cloud, set QORO_API_KEY "
-        "(environment or .env) or pass api_key=...; pass url='local' to silence this warning."
-    ),
-    "characterize": (
-        "no Qoro API key found: characterizing on the embedded local service "
-        "(free, offline, method local-v1). Pass api_key=... or set "
-        "QORO_API_KEY to use the Qoro cloud."
-    ),
-}
-
-#: Caller kinds already warned in this process ("warned once per process", design.md).
+#: Whether the fallback warning was given in this process (a set, so tests can reset it).
 _WARNED: set[str] = set()
 
 #: ``warnings.warn(..., skip_file_prefixes=...)`` exists (Python >= 3.12).
@@ -80,21 +81,19 @@ def resolve_endpoint(
     url: str | None,
     api_key: str | None,
     *,
-    who: Caller,
     start_local: Callable[[], Endpoint] | None = None,
 ) -> Endpoint:
     """The endpoint for ``url``/``api_key``; starts the embedded service when that is the answer.
 
     The URL is looked up like the key (argument, ``.env``, environment: ``client/config.py``),
     so a local service's URL and token written together in ``.env`` go together. With no URL
-    and no key anywhere, the answer is the embedded service and ``who``'s warning is shown
-    once per process; ``url="local"`` selects it silently.
+    and no key anywhere, the answer is the embedded service and :data:`FALLBACK_WARNING` is
+    shown once per process (whoever asks first: device or ``characterize``); ``url="local"``
+    selects it silently.
 
     Args:
         url (str | None): the caller's ``url`` argument.
         api_key (str | None): the caller's ``api_key`` argument.
-        who (str): ``"device"`` or ``"characterize"``: picks the warning text and its
-            once-per-process slot.
         start_local (Callable | None): returns the embedded service's endpoint; ``None``
             starts this process's (``pennylane_qoro.local.start()``). Tests pass their own.
 
@@ -104,17 +103,24 @@ def resolve_endpoint(
 
     Raises:
         LocalServiceUnavailable: the embedded service is the answer but ``[local]`` is missing.
-        pennylane_qoro.client.errors.ConfigurationError: a malformed or plain-http URL, or a
-            ``.env`` entry without a value.
+        pennylane_qoro.client.errors.ConfigurationError: a malformed or plain-http URL (a
+            near miss of ``"local"`` such as ``"locl"`` says so), or a ``.env`` entry without
+            a value.
     """
     looked_up = url is None
     if looked_up:
         url = find_api_url()
     if url is None and api_key is None and find_api_key() is None:
-        _warn_once(who)
+        _warn_once()
         url = LOCAL_URL
     if url == LOCAL_URL:
         return (start_local or _embedded)()
+    if isinstance(url, str) and "://" not in url and did_you_mean(url, [LOCAL_URL]):
+        where = "QORO_API_URL" if looked_up else "url"
+        raise ConfigurationError(
+            f"{where}={url!r} is neither 'local' nor an http(s):// URL."
+            f"{did_you_mean(url, [LOCAL_URL])} ('local' is the embedded local service.)"
+        )
     return Endpoint(resolve_url(None if looked_up else url), api_key)
 
 
@@ -124,17 +130,19 @@ def _embedded() -> Endpoint:
         from .local import start
     except ImportError as exc:  # the [local] extra is not installed
         raise LocalServiceUnavailable(
-            "url='local' needs the embedded service: pip install 'pennylane-qoro[local]'"
+            "url='local' needs the embedded service, the [local] extra: pip install '.[local]' "
+            "in a clone of pennylane-qoro, or pip install 'pennylane-qoro[local] @ "
+            "git+https://github.com/QoroQuantum/pennylane-qoro'"
         ) from exc
     service = start()
     return Endpoint(service.url, service.token, local=True)
 
 
-def _warn_once(who: Caller) -> None:
-    if who in _WARNED:
+def _warn_once() -> None:
+    if _WARNED:
         return
-    _WARNED.add(who)
-    warn_at_user_frame(_FALLBACK_MESSAGES[who])
+    _WARNED.add("fallback")
+    warn_at_user_frame(FALLBACK_WARNING)
 
 
 def _internal_prefixes() -> tuple[str, ...]:

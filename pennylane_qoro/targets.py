@@ -16,6 +16,8 @@ from typing import Any
 
 from pennylane.exceptions import DeviceError
 
+from .spelling import closest, did_you_mean
+
 __all__ = [
     "DEFAULT_TARGET",
     "SIMULATION_METHODS",
@@ -35,6 +37,10 @@ SIMULATION_METHODS: dict[str, int] = {
     "tensor_network": 3,
     "pauli_propagator": 4,
     "extended_stabilizer": 5,
+    "path_integral": 6,
+    "density_matrix": 7,
+    "mpo": 8,
+    "matrix_product_operator": 8,
 }
 
 #: The default simulator cluster; §2.3 says it need not be listed.
@@ -73,8 +79,10 @@ def simulation_code(method: str | int | None) -> int | None:
             return method
     elif isinstance(method, str) and method.lower() in SIMULATION_METHODS:
         return SIMULATION_METHODS[method.lower()]
+    near = closest(method, SIMULATION_METHODS) if isinstance(method, str) else []
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
     raise ValueError(
-        f"Unknown simulation method {method!r}; use one of {sorted(SIMULATION_METHODS)} "
+        f"Unknown simulation method {method!r}{hint}; use one of {sorted(SIMULATION_METHODS)} "
         f"or their codes {sorted(set(SIMULATION_METHODS.values()))}."
     )
 
@@ -143,9 +151,11 @@ def resolve_target(
             return TargetInfo(name, "qpu", expval)
     if name == DEFAULT_TARGET:  # §2.3: the default cluster need not be listed
         return TargetInfo(name, "simulator", True)
+    names = [c.get("name") for c in clusters], [s.get("name") for s in systems]
+    hint = did_you_mean(name, [n for n in (*names[0], *names[1]) if isinstance(n, str)])
     raise DeviceError(
-        f"Unknown Qoro target {name!r}. Simulator clusters: "
-        f"{[c.get('name') for c in clusters]}; QPU systems: {[s.get('name') for s in systems]}."
+        f"Unknown Qoro target {name!r}.{hint} Simulator clusters: {names[0]}; "
+        f"QPU systems: {names[1]}."
     )
 
 
@@ -161,12 +171,27 @@ def check_target(target: TargetInfo, simulator_options: Mapping[str, Any], analy
         DeviceError: simulator options on a QPU, or analytic tapes on a sampling-only target.
     """
     if target.kind == "qpu" and simulator_options:
+        given = ", ".join(_as_device_options(simulator_options))
         raise DeviceError(
-            f"Simulator options {sorted(simulator_options)} cannot be used with the "
-            f"QPU system {target.name!r}."
+            f"{given} cannot be used with the QPU system {target.name!r}: method, "
+            "max_bond_dimension and singular_value_threshold are Maestro simulator settings. "
+            f"Drop them, or run on a simulator cluster (target={DEFAULT_TARGET!r})."
         )
     if not target.supports_expval and analytic:
         raise DeviceError(
             f"Target {target.name!r} only samples: analytic execution (shots=None) is not "
             "available. Use qml.set_shots(...) to run with shots."
         )
+
+
+def _as_device_options(simulator_options: Mapping[str, Any]) -> list[str]:
+    """``maestro_config`` keys as the device options the user wrote (``simulation_type``
+    code 1 -> ``method='mps'``), for error messages."""
+    names = {code: name for name, code in reversed(SIMULATION_METHODS.items())}
+    shown = []
+    for key, value in simulator_options.items():
+        if key == "simulation_type":
+            shown.append(f"method={names.get(value, value)!r}")
+        else:
+            shown.append(f"{key}={value!r}")
+    return shown

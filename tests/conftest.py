@@ -2,7 +2,8 @@
 
 * ``local_service`` (session): the real local service, configured the way ``url="local"``
   configures the embedded one (127.0.0.1, an ephemeral port, the embedded grant, the default
-  routers), on a database file in a temporary directory so tests can read what it stored.
+  routers), on a database file in a temporary directory so tests can read what it stored,
+  with the test-only routes (``job/create_failed/``) mounted.
 * ``service`` (module): that service as seen by a fresh user -- a token of its own with the
   documented default grant -- so each test module starts with no jobs, an untouched balance
   and its own active-job limit, as it did with a server of its own.
@@ -38,7 +39,7 @@ def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSer
     from pennylane_qoro.local.service import EMBEDDED_GRANT
 
     db = tmp_path_factory.mktemp("qoro-local") / "jobs.sqlite"
-    with serve(db=db, grant=EMBEDDED_GRANT) as svc:
+    with serve(db=db, grant=EMBEDDED_GRANT, test_routes=True) as svc:
         yield svc
 
 

@@ -52,7 +52,7 @@ print(f"pennylane-qoro {pennylane_qoro.__version__}, PennyLane {qml.__version__}
 # With no API key anywhere, `qml.device("qoro.maestro", ...)` starts the embedded local
 # service in a background thread (once per process, on `127.0.0.1` with a free port) and
 # warns once that it did so. Nothing to install or configure besides
-# `pip install "pennylane-qoro[local]"`.
+# the `[local]` extra (`pip install ".[local]"` in a clone; README, "Installation").
 
 # %%
 dev = qml.device("qoro.maestro", wires=2)

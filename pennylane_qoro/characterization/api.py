@@ -46,7 +46,7 @@ def _resolve_client(client: QoroClient | None, url: str | None,
     device's lookup and no-key fallback, ``endpoint.resolve_endpoint``)."""
     if client is not None:
         return client
-    endpoint = resolve_endpoint(url, api_key, who="characterize")
+    endpoint = resolve_endpoint(url, api_key)
     return QoroClient(endpoint.url, endpoint.api_key, progress=not endpoint.local)
 
 

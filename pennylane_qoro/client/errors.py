@@ -7,7 +7,8 @@
     ├── QoroConnectionError           transport failed (DNS, refused, reset, read timeout)
     │   └── AmbiguousSubmissionError  a state-changing POST may or may not have happened
     ├── WireDecodeError               a payload from the wire is corrupt (QH1/QH2, @gzs, gzip)
-    │   └── WireFieldError            one named field of a JSON payload is malformed (QUBOs)
+    │   ├── WireFieldError            one named field of a JSON payload is malformed (QUBOs)
+    │   └── ResponseTooLargeError     a response body passed the client's max_response_bytes
     ├── PayloadError                  a request cannot be built within the protocol's limits
     │   └── BodyTooLargeError         a (decompressed) request body passed a size cap
     ├── QoroHTTPError                 the service answered >= 400
@@ -67,12 +68,17 @@ __all__ = [
     "QoroError",
     "QoroHTTPError",
     "RateLimitedError",
+    "ResponseTooLargeError",
     "ServerError",
     "ValidationError",
     "WireDecodeError",
     "WireFieldError",
     "http_error_class",
 ]
+
+
+class ResponseTooLargeError(WireDecodeError):
+    """A response body is larger than the client accepts (``max_response_bytes``)."""
 
 
 class ConfigurationError(QoroError, ValueError):
@@ -189,7 +195,15 @@ class JobTimedOutError(JobError):
 
 
 class DeadlineExceededError(JobError):
-    """The client's wait deadline passed while the job was still running on the service."""
+    """The client's wait deadline passed while the job was still active on the service
+    (``status`` is the last one seen). ``cancelled`` says whether the client then cancelled
+    the job (``QoroClient.run`` does; ``QoroClient.wait`` alone leaves it running)."""
+
+    def __init__(self, job_id: str, status: str, message: str = "", *, cancelled: bool = False):
+        super().__init__(job_id, status, message)
+        self.cancelled = cancelled
+        text = f"Qoro job {job_id} did not finish in time (last status {status})"
+        self.args = (f"{text}: {message}" if message else text,)
 
 
 _BY_STATUS: dict[int, type[QoroHTTPError]] = {

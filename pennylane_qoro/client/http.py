@@ -43,7 +43,14 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 from ..protocol.text import gzip_body, json_body
@@ -61,6 +68,7 @@ from .errors import (
     QoroError,
     QoroHTTPError,
     RateLimitedError,
+    ResponseTooLargeError,
     http_error_class,
 )
 from .responses import MESSAGE_LIMIT, json_or_none, server_message
@@ -77,6 +85,10 @@ from .stats import ClientStats
 __all__ = ["Transport"]
 
 log = logging.getLogger(__name__)
+
+MAX_RESPONSE_BYTES = 256 << 20
+"""Default cap on one response body (decoded): far over any page of results."""
+_READ_CHUNK = 1 << 16
 
 PING_TIMEOUT = 10.0  # §1.5
 def _session(key: ApiKey, agent: str, retry: Retry) -> requests.Session:
@@ -99,6 +111,8 @@ class Transport:
         retries (int): retries for GET/DELETE and keyed POSTs (urllib3 ``Retry(total=...)``).
         backoff (float): urllib3 ``backoff_factor`` (sleeps 0, 2b, 4b, ... between retries).
         timeout_cap (float | None): upper bound on every per-call timeout (None: none).
+        max_response_bytes (int): a response body over this many bytes (decoded) is refused
+            with :class:`ResponseTooLargeError`, read no further.
     """
 
     def __init__(
@@ -110,9 +124,11 @@ class Transport:
         retries: int = 5,
         backoff: float = 0.1,
         timeout_cap: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout_cap = timeout_cap
+        self.max_response_bytes = max_response_bytes
         # POST bodies of at least BODY_GZIP_MIN_BYTES go out gzip-compressed (Content-Encoding) once
         # the service has said it accepts that (the embedded service's job/init/ answer); the
         # cloud does not, and gets the plain bodies of §1.4.
@@ -163,9 +179,14 @@ class Transport:
         timeout: float,
         params: Mapping[str, Any] | None = None,
         job_id: str | None = None,
+        deadline: float | None = None,
     ) -> Any:
-        """GET ``endpoint`` (retried); the parsed JSON body, or None for an empty body."""
-        resp = self._send("GET", endpoint, timeout=timeout, params=params, job_id=job_id)
+        """GET ``endpoint`` (retried); the parsed JSON body, or None for an empty body.
+
+        ``deadline`` (``time.monotonic()`` seconds) ends the request earlier than ``timeout``.
+        """
+        resp = self._send("GET", endpoint, timeout=timeout, params=params, job_id=job_id,
+                          deadline=deadline)
         body = json_or_none(resp, "GET", endpoint, job_id)
         if endpoint == "":  # the ping (§2.1): remember what the service advertises
             self._idempotency = isinstance(body, dict) and body.get("idempotency") is True
@@ -286,6 +307,7 @@ class Transport:
         job_id: str | None = None,
         extra: Mapping[str, str] | None = None,
         keyed: bool = False,
+        deadline: float | None = None,
     ) -> requests.Response:
         url = f"{self.base_url}/{endpoint}"  # §1.1: base + "/" + endpoint, verbatim
         if keyed:
@@ -303,6 +325,8 @@ class Transport:
         size = len(data) if data else 0
         self.stats.add(requests=1, bytes_sent=size)
         started = time.monotonic()
+        if deadline is not None:
+            timeout = max(min(timeout, deadline - started), 0.001)
         try:
             resp = session.request(
                 method,
@@ -312,7 +336,13 @@ class Transport:
                 headers=headers,
                 timeout=timeout,
                 allow_redirects=method != "POST",
+                stream=True,
             )
+            # `timeout` bounds the whole body, not each socket read (a server dripping a byte
+            # at a time restarts a read timeout forever); `deadline` bounds everything.
+            end = time.monotonic() + timeout
+            resp._content = _read_body(resp, end if deadline is None else min(end, deadline),
+                                       self.max_response_bytes)
         except requests.RequestException as exc:
             raise self._connection_error(exc, method, endpoint, job_id, keyed) from None
         retried = retry_count(resp)
@@ -385,6 +415,36 @@ class Transport:
                 job_id=job_id,
             )
         return QoroConnectionError(detail, method=method, path=endpoint, job_id=job_id)
+
+
+def _read_body(resp: requests.Response, end: float, cap: int) -> bytes:
+    """The whole body of a streamed response, by ``end`` (monotonic) and at most ``cap`` bytes.
+
+    Raises:
+        requests.ReadTimeout: ``end`` passed before the body ended (mapped like any timeout).
+        ResponseTooLargeError: the body is over ``cap``.
+    """
+    chunks, size = [], 0
+    try:
+        while True:
+            if time.monotonic() > end:
+                raise requests.ReadTimeout("the response did not end within the timeout")
+            chunk = resp.raw.read1(_READ_CHUNK, decode_content=True)
+            if not chunk:
+                resp.raw.release_conn()  # read to the end: the connection is kept alive
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > cap:
+                raise ResponseTooLargeError(
+                    f"response to {resp.request.method} {urlsplit(resp.url).path} is over "
+                    f"the client's cap of {cap} bytes (max_response_bytes); refused unread"
+                )
+            chunks.append(chunk)
+    except (ProtocolError, ReadTimeoutError, DecodeError) as exc:
+        raise requests.ConnectionError(exc) from None
+    finally:
+        if size > cap or time.monotonic() > end:
+            resp.close()
 
 
 def _never_sent(exc: BaseException) -> bool:

@@ -13,13 +13,16 @@ It reaches the network only through ``client/http.py`` and the wire formats only
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..protocol.histogram import decode_histogram
-from ..protocol.vocabulary import ACTIVE_STATUSES, GZIP_ENCODING, TERMINAL_STATUSES
+from ..protocol.vocabulary import (
+    ACTIVE_STATUSES,
+    FINALIZE_WAIT_FIELD,
+    GZIP_ENCODING,
+    TERMINAL_STATUSES,
+)
 from .config import resolve_api_key, resolve_url
 from .errors import (
     AmbiguousSubmissionError,
@@ -28,6 +31,16 @@ from .errors import (
     WireDecodeError,
 )
 from .http import Transport
+from .job_answers import (
+    decode_row,
+    finalized_status,
+    inline_rows,
+    lenient_float,
+    page_count,
+    page_rows,
+    positive_number,
+    take_labels,
+)
 from .polling import OUTAGE_GRACE, PollSchedule, best_effort, wait_for_job
 from .spec import JobResult, JobSpec, Template, plan_job
 from .stats import ClientStats
@@ -111,6 +124,9 @@ class QoroClient:
         # response (the embedded service does; the Qoro cloud does not): polls then wait on
         # the service instead of sleeping here, and see the job's end at once.
         self.max_wait: float | None = None
+        # Longest ``add_circuits/?wait=`` (the answering finalize, a local extension), once
+        # ``job/init/`` has advertised it: the last upload then answers with the job's end.
+        self.max_finalize_wait: float | None = None
         self.progress = progress
         self.poll_interval = float(poll_interval)
         self.first_poll = float(first_poll)
@@ -182,31 +198,47 @@ class QoroClient:
             QoroHTTPError, QoroConnectionError: the service refused or could not be reached;
                 the error names the job id when one exists.
         """
+        return self._submit(spec, answered=False)[0]
+
+    def _submit(
+        self, spec: JobSpec, *, answered: bool = True, timeout: float | None = None
+    ) -> tuple[str, Any]:
+        """:meth:`submit`, also returning the answer to the finalizing upload; ``answered``
+        asks a service advertising the answering finalize to hold that answer until the job
+        ends (up to ``timeout`` and its ``max_finalize_wait``)."""
         plan = plan_job(spec)
         job_id = self._init(plan.init)
-        upload_bodies(
-            self._http, job_id, plan.bodies, on_answer=self._learn_max_wait, discard=self._discard
+        answer = upload_bodies(
+            self._http,
+            job_id,
+            plan.bodies,
+            on_answer=self._learn_max_wait,
+            discard=self._discard,
+            finalize_wait=self._finalize_wait(timeout) if answered else None,
+            cancel=self.cancel,
         )
-        return job_id
+        return job_id, answer
 
-    def status(self, job_id: str, *, wait: float | None = None) -> dict:
+    def status(self, job_id: str, *, wait: float | None = None,
+               deadline: float | None = None) -> dict:
         """``GET job/{id}/status/``: the body with ``status`` (str) and ``run_time`` (float).
 
         Args:
             job_id (str): the job.
             wait (float | None): long polling, for services that advertise ``max_wait``: the
                 service may hold the answer up to this many seconds while the job is active.
+            deadline (float | None): ``time.monotonic()`` by which the request must end (the
+                job's wait deadline bounds every poll, however slowly the answer arrives).
         """
         params = {"wait": f"{wait:.3f}"} if wait else None
-        body = self._http.get(
-            f"job/{job_id}/status/", timeout=TIMEOUT_STATUS, params=params, job_id=job_id
-        )
+        body = self._http.get(f"job/{job_id}/status/", timeout=TIMEOUT_STATUS, params=params,
+                              job_id=job_id, deadline=deadline)
         if not isinstance(body, dict):
             raise WireDecodeError(f"status of job {job_id} is not a JSON object: {body!r}")
         self._learn_max_wait(body)
         out = dict(body)
         out["status"] = str(body.get("status", ""))
-        out["run_time"] = _lenient_float(body.get("run_time"))
+        out["run_time"] = lenient_float(body.get("run_time"))
         return out
 
     def wait(self, job_id: str, *, timeout: float | None = None) -> dict:
@@ -241,17 +273,28 @@ class QoroClient:
             timeout=timeout,
         )
 
-    def results(self, job_id: str) -> list[dict]:
+    def results(self, job_id: str, *, labels: Sequence[str] | None = None) -> list[dict]:
         """All result rows (``resultsV2``, pages of 100), decoded, in submission order.
 
-        Each row keeps its keys; ``results`` is replaced by its decoded form (§4.3).
+        Each row keeps its keys; ``results`` is replaced by its decoded form (§4.3). Paging
+        stops once ``count`` rows (the first page's ``count``, or ``len(labels)``) arrived, so
+        a server whose ``next`` never ends cannot keep the client paging.
+
+        Args:
+            job_id (str): the job.
+            labels (Sequence[str] | None): the labels sent, when known: ``count`` must match
+                their number and every row must carry a distinct one of them.
 
         Raises:
             ValidationError: results are not available (the job is still running).
-            WireDecodeError: a malformed page or payload.
+            WireDecodeError: a malformed page or payload, or inconsistent pages (``count``
+                changing, more rows than ``count``, ``next`` missing before ``count`` rows,
+                a row label not sent or repeated).
         """
         rows: list[dict] = []
         offset = 0
+        count = None if labels is None else len(labels)
+        wanted = None if labels is None else set(labels)
         while True:
             # §2.10: the query lives in the endpoint string and the offset grows by exactly
             # PAGE_LIMIT; the server's `next` URL is only null-checked, never followed.
@@ -267,10 +310,19 @@ class QoroClient:
                     path=exc.path,
                     job_id=job_id,
                 ) from None
-            entries = _page_rows(page, job_id, offset)
-            rows.extend(_decode_row(row, job_id) for row in entries)
+            entries = page_rows(page, job_id, offset)
+            rows.extend(decode_row(row, job_id) for row in entries)
+            count = page_count(page, job_id, offset, count)
+            if wanted is not None:
+                take_labels(wanted, rows[len(rows) - len(entries):], job_id)
+            if len(rows) > count:
+                raise WireDecodeError(f"job {job_id}: {len(rows)} result rows, more than the "
+                                      f"count {count}: inconsistent pages")
+            if len(rows) == count:
+                return rows  # the server's `next`, if any, is ignored: nothing is left
             if not page.get("next"):
-                return rows
+                raise WireDecodeError(f"job {job_id}: results end after {len(rows)} of "
+                                      f"{count} rows")
             if not entries:
                 raise WireDecodeError(
                     f"job {job_id}: empty results page at offset {offset} with a next link"
@@ -291,13 +343,21 @@ class QoroClient:
             JobResult: results keyed by label, in submission order.
         """
         before = self.stats.requests
-        job_id = self.submit(spec)
+        job_id, answer = self._submit(spec, timeout=timeout)
         try:
-            final = self.wait(job_id, timeout=timeout)
-        except DeadlineExceededError:
-            best_effort(self.cancel, job_id)
-            raise
-        rows = self.results(job_id)
+            final = finalized_status(job_id, answer) or self.wait(job_id, timeout=timeout)
+        except DeadlineExceededError as exc:
+            cancelled = best_effort(self.cancel, job_id)
+            told = (
+                f"timeout={timeout:g} s passed, so the job was cancelled"
+                if cancelled
+                else f"timeout={timeout:g} s passed and cancelling the job failed: it may "
+                f"still run; cancel it with client.cancel({job_id!r})"
+            )
+            raise DeadlineExceededError(job_id, exc.status, told, cancelled=cancelled) from None
+        rows = inline_rows(job_id, answer, final)
+        if rows is None:
+            rows = self.results(job_id, labels=spec.labels)
         by_label = {row["label"]: row["results"] for row in rows}
         missing = [label for label in spec.labels if label not in by_label]
         if missing:
@@ -385,6 +445,9 @@ class QoroClient:
         job_id = answer.get("job_id") if isinstance(answer, dict) else None
         if not isinstance(job_id, str) or not job_id:
             raise WireDecodeError(f"job/init/ answered without a string job_id: {answer!r}")
+        finalize_wait = answer.get(FINALIZE_WAIT_FIELD)
+        if positive_number(finalize_wait):
+            self.max_finalize_wait = float(finalize_wait)
         encodings = answer.get("request_encodings")
         if isinstance(encodings, list) and GZIP_ENCODING in encodings:
             self._http.gzip_requests = True  # the service accepts gzip bodies (a local extension)
@@ -396,9 +459,21 @@ class QoroClient:
         """Cancel and delete a half-uploaded job (best effort); whether it was deleted."""
         return discard_job(job_id, cancel=self.cancel, delete=self.delete)
 
+    def _finalize_wait(self, timeout: float | None) -> float | None:
+        """Seconds the finalizing upload may wait for the job's end (None: the service does
+        not advertise the answering finalize, or the timeouts leave no room)."""
+        if self.max_finalize_wait is None:
+            return None
+        wait = min(self.max_finalize_wait, self.poll_interval)
+        if self._http.timeout_cap is not None:
+            wait = min(wait, self._http.timeout_cap / 2)  # the request must outlive its wait
+        if timeout is not None:
+            wait = min(wait, timeout)
+        return wait if wait >= 0.001 else None
+
     def _learn_max_wait(self, body: Any) -> None:
         value = body.get("max_wait") if isinstance(body, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        if positive_number(value):
             self.max_wait = float(value)
 
     def _long_wait(self, deadline: float | None) -> float | None:
@@ -423,32 +498,3 @@ class QoroClient:
         if not isinstance(body, dict):
             raise WireDecodeError(f"{endpoint} did not answer a JSON object: {body!r:.200}")
         return body
-
-
-def _lenient_float(value: Any) -> float:
-    """``run_time`` as the service may send it: number, numeric string, null or absent (§2.9)."""
-    if value is None or isinstance(value, bool):
-        return 0.0
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        log.debug("ignoring non-numeric run_time %r", value)
-        return 0.0
-    return out if math.isfinite(out) else 0.0
-
-
-def _page_rows(page: Any, job_id: str, offset: int) -> list[Any]:
-    if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-        raise WireDecodeError(f"job {job_id}: results page at offset {offset} has no rows list")
-    return page["results"]
-
-
-def _decode_row(row: Any, job_id: str) -> dict:
-    if not isinstance(row, dict) or "label" not in row or "results" not in row:
-        raise WireDecodeError(f"job {job_id}: result row without label/results: {row!r:.200}")
-    out = dict(row)
-    try:
-        out["results"] = decode_histogram(row["results"])
-    except WireDecodeError as exc:
-        raise WireDecodeError(f"job {job_id}, circuit {row['label']!r}: {exc}") from None
-    return out

@@ -6,7 +6,8 @@ has advertised ``max_wait``, each poll long-polls on the service instead of slee
 Terminal failures raise the typed errors of ``client.errors`` with the server's message; a
 service that stops answering is polled on for ``outage_grace`` seconds (the job lives on the
 service); Ctrl+C cancels the job (once, best effort) and re-raises. Jobs that run longer than
-:data:`PROGRESS_AFTER` seconds get a tqdm display when tqdm is installed.
+:data:`PROGRESS_AFTER` seconds get a tqdm display when tqdm is installed (:func:`progress_line`:
+job id, status, rows done when the service reports them, a clock that ticks between polls).
 
 It reaches the service only through the callables it is given (``QoroClient.status`` and
 ``cancel``). It imports the standard library, ``protocol`` and ``client.errors``, and (lazily,
@@ -16,12 +17,13 @@ optionally) tqdm; never requests or PennyLane.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..protocol.vocabulary import ACTIVE_STATUSES
+from ..protocol.vocabulary import ACTIVE_STATUSES, PROGRESS_FIELD
 from .errors import (
     DeadlineExceededError,
     InsufficientCreditsError,
@@ -33,7 +35,15 @@ from .errors import (
     ServerError,
 )
 
-__all__ = ["OUTAGE_GRACE", "PROGRESS_AFTER", "PollSchedule", "best_effort", "wait_for_job"]
+__all__ = [
+    "OUTAGE_GRACE",
+    "PROGRESS_AFTER",
+    "PollSchedule",
+    "best_effort",
+    "completed",
+    "progress_line",
+    "wait_for_job",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +51,8 @@ log = logging.getLogger(__name__)
 # polled again for this long before the failure is raised: the job lives on the service.
 OUTAGE_GRACE = 60.0
 PROGRESS_AFTER = 2.0  # seconds of waiting before a progress display appears
+TICK = 1.0  # seconds between refreshes of the display's clock while a poll is out
+REQUEST_FLOOR = 1.0  # seconds a poll may take even at the deadline (so it can be answered)
 _GATEWAY_STATUSES = frozenset({502, 503, 504})  # a service restarting or briefly away
 _FAILURES: dict[str, type[JobError]] = {
     "FAILED": JobFailedError,
@@ -107,6 +119,20 @@ def wait_for_job(
         raise
 
 
+def completed(job_id: str, body: Mapping[str, Any]) -> bool:
+    """Whether a status answer (a ``status/`` body, or the answering finalize's) says the job
+    COMPLETED; False while it is active or unknown.
+
+    Raises:
+        JobFailedError, JobCancelledError, InsufficientCreditsError, JobTimedOutError:
+            the job ended otherwise than COMPLETED (with the server's message).
+    """
+    state = str(body["status"]).upper()
+    if state in _FAILURES:
+        raise _FAILURES[state](job_id, state, _status_message(body))
+    return state == "COMPLETED"
+
+
 def best_effort(call: Callable[[str], Any], job_id: str) -> bool:
     """Call ``call(job_id)``; log and swallow any failure (cleanup by design, §5.4).
 
@@ -133,7 +159,7 @@ def _poll(
     deadline = None if timeout is None else start + timeout
     pause = min(schedule.first_poll, schedule.poll_interval)
     warned: set[str] = set()
-    bar = _Progress(job_id, enabled=schedule.progress)
+    bar = _Progress(job_id, enabled=schedule.progress, started=start)
     outage = _Outage(job_id, schedule.outage_grace)
     retrying = False
     try:
@@ -142,12 +168,19 @@ def _poll(
             if wait is None:
                 _sleep_until(pause, deadline)
             try:
-                body = status(job_id, wait=wait)
+                # The deadline bounds the request too (a dripping answer cannot outlast it),
+                # with a floor so that a poll at the deadline can still be answered.
+                end = None if deadline is None else max(deadline,
+                                                        time.monotonic() + REQUEST_FLOOR)
+                body = status(job_id, wait=wait, deadline=end)
             except (QoroConnectionError, ServerError) as exc:
                 if isinstance(exc, ServerError) and exc.status not in _GATEWAY_STATUSES:
                     raise
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise
+                    raise DeadlineExceededError(
+                        job_id, "UNKNOWN",
+                        f"client deadline of {timeout:g} s passed while polling: {exc}",
+                    ) from None
                 outage.failed(exc)  # raises once the service stayed away too long
                 pause = min(pause * 1.5, schedule.poll_interval)
                 retrying = True
@@ -155,11 +188,10 @@ def _poll(
             retrying = False
             outage.answered()
             on_poll()
-            state = body["status"].upper()
-            if state == "COMPLETED":
+            bar.update(str(body["status"]).upper(), time.monotonic(), body.get(PROGRESS_FIELD))
+            if completed(job_id, body):
                 return body
-            if state in _FAILURES:
-                raise _FAILURES[state](job_id, state, _status_message(body))
+            state = body["status"].upper()
             if state not in ACTIVE_STATUSES and state not in warned:
                 warned.add(state)
                 log.warning(
@@ -168,7 +200,6 @@ def _poll(
                     body["status"],
                 )
             now = time.monotonic()
-            bar.update(state, now - start)
             if deadline is not None and now >= deadline:
                 raise DeadlineExceededError(
                     job_id,
@@ -217,33 +248,83 @@ def _status_message(body: Mapping[str, Any]) -> str:
     return ""
 
 
-class _Progress:
-    """A tqdm display that appears after PROGRESS_AFTER seconds, if tqdm is importable."""
+def progress_line(job_id: str, state: str, elapsed: float,
+                  progress: Mapping[str, Any] | None = None) -> str:
+    """The progress display's text: short job id, status, rows done (when the service reports
+    them, ``protocol.vocabulary.PROGRESS_FIELD``) and the time waited so far.
 
-    def __init__(self, job_id: str, *, enabled: bool):
+    >>> progress_line("b6fd7639-0000", "RUNNING", 7.2, {"done": 12, "total": 40})
+    'Qoro job b6fd7639: RUNNING, 12/40 rows, 0:07'
+    >>> progress_line("b6fd7639-0000", "PENDING", 3725)
+    'Qoro job b6fd7639: PENDING, 1:02:05'
+    """
+    parts = [state]
+    try:
+        done, total = int(progress["done"]), int(progress["total"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        pass  # no (or a malformed) progress field: the line shows what is known
+    else:
+        parts.append(f"{done}/{total} rows")
+    minutes, seconds = divmod(int(elapsed), 60)
+    hours, minutes = divmod(minutes, 60)
+    clock = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    parts.append(clock)
+    return f"Qoro job {job_id.split('-')[0]}: {', '.join(parts)}"
+
+
+class _Progress:
+    """A tqdm line that appears after PROGRESS_AFTER seconds of waiting (if tqdm is
+    importable), ticks every :data:`TICK` seconds between polls, and stays on screen with
+    the job's final status."""
+
+    def __init__(self, job_id: str, *, enabled: bool, started: float):
         self._job_id = job_id
         self._enabled = enabled
+        self._started = started
+        self._state = ""
+        self._progress: Mapping[str, Any] | None = None
         self._bar: Any = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
-    def update(self, state: str, elapsed: float) -> None:
-        if not self._enabled or elapsed < PROGRESS_AFTER:
-            return
-        if self._bar is None:
-            try:
-                from tqdm.auto import tqdm  # optional dependency, imported only when needed
-            except ImportError:
-                self._enabled = False
+    def update(self, state: str, now: float, progress: Mapping[str, Any] | None = None) -> None:
+        """Note a poll's answer; show (or refresh) the line once the wait is long enough."""
+        with self._lock:
+            self._state, self._progress = state, progress
+            if not self._enabled:
                 return
-            self._bar = tqdm(
-                desc=f"Qoro job {self._job_id.split('-')[0]}",
-                bar_format="{desc}: {postfix} [{elapsed}]",
-                leave=False,
-            )
-        self._bar.set_postfix_str(state, refresh=False)
-        self._bar.update(0)
-        self._bar.refresh()
+            if self._bar is None:
+                if now - self._started < PROGRESS_AFTER:
+                    return
+                try:
+                    from tqdm.auto import tqdm  # optional dependency, imported only when needed
+                except ImportError:
+                    self._enabled = False
+                    return
+                self._bar = tqdm(bar_format="{desc}", leave=True)
+                self._ticker = threading.Thread(target=self._tick, daemon=True,
+                                                name=f"qoro-progress-{self._job_id[:8]}")
+                self._ticker.start()
+            self._render(now)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        """Stop ticking; leave the last line (final status, total time) on screen."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        with self._lock:
+            if self._bar is not None:
+                self._render(time.monotonic())
+                self._bar.close()
+                self._bar = None
+
+    def _render(self, now: float) -> None:  # with self._lock held
+        line = progress_line(self._job_id, self._state, now - self._started, self._progress)
+        self._bar.set_description_str(line, refresh=True)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK):
+            with self._lock:
+                if self._bar is not None:
+                    self._render(time.monotonic())

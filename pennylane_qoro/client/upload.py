@@ -25,7 +25,7 @@ import numpy as np
 from ..protocol.errors import PayloadError
 from ..protocol.shot_groups import check_shot_groups, rebase_shot_groups
 from ..protocol.text import json_body
-from ..protocol.vocabulary import MAX_PAYLOAD_BYTES
+from ..protocol.vocabulary import MAX_PAYLOAD_BYTES, WAIT_PARAM
 from .errors import AmbiguousSubmissionError, QoroConnectionError
 from .polling import best_effort
 
@@ -283,7 +283,9 @@ def upload_bodies(
     *,
     on_answer: Callable[[Any], None],
     discard: Callable[[str], bool],
-) -> None:
+    finalize_wait: float | None = None,
+    cancel: Callable[[str], Any] | None = None,
+) -> Any:
     """POST every planned body to ``job/{id}/add_circuits/``, in order (§2.8).
 
     Each body carries its own ``Idempotency-Key`` (``Transport.post_idempotent``), so a service
@@ -299,6 +301,13 @@ def upload_bodies(
         on_answer (Callable[[Any], None]): called with each parsed answer (the client learns
             ``max_wait`` from it).
         discard (Callable[[str], bool]): cancels and deletes the job; True if it was deleted.
+        finalize_wait (float | None): for a service advertising the answering finalize
+            (``FINALIZE_WAIT_FIELD``), the last body is sent with ``?wait=<seconds>``.
+        cancel (Callable[[str], Any] | None): Ctrl+C while that waiting finalize is out
+            cancels the job (it may be running) and keeps it, as Ctrl+C while polling does.
+
+    Returns:
+        Any: the parsed answer to the last (finalizing) body.
 
     Raises:
         AmbiguousSubmissionError: a chunk went unanswered and could not be re-sent safely;
@@ -306,20 +315,27 @@ def upload_bodies(
         QoroHTTPError, QoroConnectionError: the service refused a chunk or could not be
             reached; the job was discarded first.
     """
-    k = 0
+    k, answer = 0, None
+    last = len(bodies) - 1
     try:
         for k, body in enumerate(bodies):
             log.debug("job %s: add_circuits %d/%d", job_id, k + 1, len(bodies))
-            answer = http.post_idempotent(
-                f"job/{job_id}/add_circuits/", body, timeout=TIMEOUT_UPLOAD, job_id=job_id
-            )
+            endpoint = f"job/{job_id}/add_circuits/"
+            if k == last and finalize_wait:
+                endpoint += f"?{WAIT_PARAM}={finalize_wait:.3f}"
+            answer = http.post_idempotent(endpoint, body, timeout=TIMEOUT_UPLOAD, job_id=job_id)
             on_answer(answer)
     except AmbiguousSubmissionError as exc:
         deleted = discard(job_id)
         raise _ambiguous_upload(exc, job_id, k, len(bodies), deleted) from None
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and k == last and finalize_wait and cancel:
+            log.warning("interrupted: cancelling Qoro job %s", job_id)
+            best_effort(cancel, job_id)
+            raise
         discard(job_id)
         raise
+    return answer
 
 
 def discard_job(

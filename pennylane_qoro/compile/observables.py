@@ -16,9 +16,11 @@ Pure: no I/O, clock or device state. Imports numpy and PennyLane only.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from threading import Lock
 
 import numpy as np
 import pennylane as qml
@@ -26,11 +28,20 @@ from pennylane.exceptions import DeviceError
 from pennylane.measurements import ExpectationMP, ProbabilityMP, VarianceMP
 from pennylane.pauli import PauliSentence
 
+from .dense import content_key, dense_matrix, is_diagonal, pauli_rows
+
 #: The device named in error messages when the caller does not pass its own ``name``.
 DEVICE_NAME = "qoro.maestro"
 
 #: Analytic probabilities need 2^k Pauli terms; beyond this many wires the group gets too big.
 MAX_ANALYTIC_PROBS_WIRES = 10
+
+#: Recipes of dense observables kept per process (keyed by matrix content and wire order).
+DENSE_CACHE_SIZE = 16
+_DATA_KEYED = frozenset({"Hermitian", "BasisStateProjector", "StateVectorProjector",
+                         "SparseHamiltonian"})
+_dense_cache: OrderedDict[tuple, Recipe] = OrderedDict()
+_dense_lock = Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,6 +172,60 @@ def pauli_sentence(obs, name: str = DEVICE_NAME) -> PauliSentence:
     return qml.pauli_decompose(obs.matrix(), wire_order=obs.wires, pauli=True)
 
 
+def check_decomposable(obs, name: str = DEVICE_NAME) -> None:
+    """Raise unless analytic ``expval``/``var`` of ``obs`` can be computed: it has a Pauli
+    representation or a (sparse) matrix. Decomposes nothing.
+
+    Raises:
+        DeviceError: the observable has neither.
+    """
+    if obs.pauli_rep is None and not (obs.has_matrix or obs.has_sparse_matrix):
+        raise DeviceError(
+            f"Observable {obs} is not supported on {name}: it has no Pauli decomposition."
+        )
+
+
+def dense_recipe(mp, wire_order: Sequence) -> Recipe:
+    """The recipe of ``expval``/``var`` of an observable given by its matrix (no Pauli
+    representation), cached by matrix content: a diagonal matrix reads the 2^k Z-subset
+    probabilities with its diagonal as eigenvalues; any other is decomposed by the vectorised
+    transform of ``compile/dense.py`` (``var`` decomposes the matrix's square).
+
+    >>> r = dense_recipe(qml.expval(qml.Projector([1], wires=[0])), [0])
+    >>> r.kind, r.terms, r.eigvals.tolist()
+    ('eig_expval', ('I', 'Z'), [0.0, 1.0])
+    """
+    obs = mp.obs
+    # Hermitian / Projector / SparseHamiltonian are defined by their data (a Projector's basis
+    # state is 8 numbers, its matrix 65536): key on that; anything else on its matrix.
+    matrix = None if type(obs).__name__ in _DATA_KEYED else dense_matrix(obs)
+    digest = content_key(*(obs.data if matrix is None else (matrix,)))
+    key = (type(mp).__name__, type(obs).__name__, digest, tuple(obs.wires), tuple(wire_order))
+    with _dense_lock:
+        found = _dense_cache.get(key)
+        if found is not None:
+            _dense_cache.move_to_end(key)
+            return found
+    if matrix is None:
+        matrix = dense_matrix(obs)
+    wire_index = {w: i for i, w in enumerate(wire_order)}
+    n, wires = len(wire_order), list(obs.wires)
+    if is_diagonal(matrix):
+        base = probs_recipe(wires, "Z" * len(wires), wire_index, n)
+        kind = "eig_expval" if isinstance(mp, ExpectationMP) else "eig_var"
+        made = Recipe(kind, base.terms, base.matrix, np.real(np.diagonal(matrix)).copy())
+    else:
+        positions = [wire_index[w] for w in wires]
+        squares = [matrix] if isinstance(mp, ExpectationMP) else [matrix, matrix @ matrix]
+        terms, rows = pauli_rows(squares, positions, n)
+        made = Recipe("expval" if len(squares) == 1 else "var", terms, rows)
+    with _dense_lock:
+        _dense_cache[key] = made
+        while len(_dense_cache) > DENSE_CACHE_SIZE:
+            _dense_cache.popitem(last=False)
+    return made
+
+
 def _linear_row(ps: PauliSentence, terms: dict, wire_index: dict, n: int) -> dict[int, float]:
     """Column -> coefficient of a PauliSentence over the growing term table ``terms``."""
     row: dict[int, float] = {}
@@ -196,7 +261,10 @@ def recipe(mp, wire_order: Sequence) -> Recipe:
     wire_index = {w: i for i, w in enumerate(wire_order)}
     n = len(wire_order)
     if isinstance(mp, ExpectationMP | VarianceMP) and mp.obs is not None:
-        ps = pauli_sentence(mp.obs)
+        if mp.obs.pauli_rep is None:
+            check_decomposable(mp.obs)
+            return dense_recipe(mp, wire_order)
+        ps = mp.obs.pauli_rep
         terms: dict[str, int] = {}
         rows = [_linear_row(ps, terms, wire_index, n)]
         kind = "expval"

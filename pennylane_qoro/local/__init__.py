@@ -7,7 +7,8 @@ Public names:
 * :func:`serve` -- a new independent service for a ``with`` block (tests);
 * :func:`create_token` -- mint a token in a database file;
 * :func:`create_app` -- the FastAPI application, for embedding in another server;
-* :class:`FaultPlan` -- test-only fault injection.
+* :class:`FaultPlan` -- test-only fault injection;
+* :class:`Timing` -- cloud-like PENDING/RUNNING holds (``serve(timing=...)``).
 
 Command line: ``qoro-local serve`` / ``python -m pennylane_qoro.local serve`` and
 ``qoro-local token create --db PATH``.
@@ -28,5 +29,6 @@ from __future__ import annotations
 from .app import create_app
 from .faults import FaultPlan
 from .service import LocalService, create_token, serve, start
+from .timing import Timing
 
-__all__ = ["FaultPlan", "LocalService", "create_app", "create_token", "serve", "start"]
+__all__ = ["FaultPlan", "LocalService", "Timing", "create_app", "create_token", "serve", "start"]

@@ -10,7 +10,8 @@ router is mounted exactly once; a router passed in replaces the default, so its 
 Around them: request dependencies (``deps.py``), the error bodies of every refusal
 (``handlers.py``) and the body cap, gzip request bodies and test-only fault plans
 (``middleware.py``). At start-up the application queues the jobs a previous process left
-unfinished. Building an application reads no setting from the environment: everything is an
+unfinished; while it runs, uploads never finalized are failed after the store's idle time
+(``reaper.py``). Building an application reads no setting from the environment: everything is an
 argument (the composition root is ``service.py``).
 
 Imports FastAPI, the standard library and ``local`` modules only.
@@ -27,6 +28,7 @@ from .._version import __version__
 from .deps import AppSettings
 from .handlers import install_handlers
 from .middleware import Faults, install_middleware
+from .reaper import Reaper
 from .routes import catalogue, characterization, circuits, jobs
 from .runner import Runner
 from .store import Store
@@ -36,8 +38,10 @@ __all__ = ["DEFAULT_MAX_ACTIVE_JOBS", "DEFAULT_MAX_BODY_BYTES", "create_app", "d
 DEFAULT_MAX_BODY_BYTES = 32 << 20
 """Default body cap. Bodies well over the protocol's 0.95 MiB must pass: seed/0.13 clients
 overshoot it (qoro-api.md §3.2)."""
-DEFAULT_MAX_ACTIVE_JOBS = 32
-"""Default per-token limit of PENDING/RUNNING jobs before ``job/init/`` answers 429."""
+DEFAULT_MAX_ACTIVE_JOBS: int | None = None
+"""Default per-token limit of PENDING/RUNNING jobs before ``job/init/`` answers 429: none.
+Like the cloud, the service queues every job (FIFO per token, tokens round robin, see
+``pool.py``); a limit is a local-only option (``--max-active-jobs``)."""
 
 
 def default_routers() -> list[APIRouter]:
@@ -50,7 +54,8 @@ def create_app(store: Store, runner: Runner, *,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                extra_routers: Sequence[APIRouter] | None = None, resume: bool = True,
                idempotency: bool = True,
-               max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS) -> FastAPI:
+               max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS,
+               test_routes: bool = False) -> FastAPI:
     """Build the local service's application.
 
     Args:
@@ -67,6 +72,8 @@ def create_app(store: Store, runner: Runner, *,
         idempotency (bool): honour ``Idempotency-Key`` and advertise it in the ping (False
             behaves like a service that ignores the header, for tests).
         max_active_jobs (int | None): per-token limit of PENDING/RUNNING jobs (None: none).
+        test_routes (bool): also mount the test-only ``job/create_failed/`` (§2.16); a real
+            service never does (it would let anyone mint FAILED jobs).
 
     Returns:
         FastAPI: the application; ``app.state.store``, ``app.state.runner`` and
@@ -78,7 +85,12 @@ def create_app(store: Store, runner: Runner, *,
         if resume:
             for job_id in store.recover():
                 runner.enqueue(job_id)
-        yield
+        reaper = Reaper(store)  # unfinalized uploads left idle end FAILED (reaper.py)
+        reaper.start()
+        try:
+            yield
+        finally:
+            reaper.stop()
 
     app = FastAPI(title="Qoro local service", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -87,6 +99,8 @@ def create_app(store: Store, runner: Runner, *,
     app.state.settings = AppSettings(idempotency=idempotency, max_active_jobs=max_active_jobs)
     install_handlers(app)
     routers = default_routers() if extra_routers is None else list(extra_routers)
+    if test_routes:
+        routers.append(jobs.test_router)
     for router in (catalogue.router, jobs.router, circuits.router, *routers):
         app.include_router(router, prefix="/api")
     install_middleware(app, max_body_bytes=max_body_bytes, faults=faults)

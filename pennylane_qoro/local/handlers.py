@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from ..protocol.errors import BodyTooLargeError
+from .bounds import JsonBodyError
 from .simulator_options import ConfigError
 from .store import (
     Conflict,
@@ -83,6 +84,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def _store(_request: Request, exc: StoreError) -> Response:
         return store_error_response(exc)
+
+    @app.exception_handler(JsonBodyError)
+    async def _json(_request: Request, exc: JsonBodyError) -> JSONResponse:
+        return error(400, str(exc))
 
     @app.exception_handler(SubmissionError)
     async def _submission(_request: Request, exc: SubmissionError) -> JSONResponse:

@@ -4,16 +4,20 @@ The JSON shapes are the cloud's (qoro-api.md §2). Request models forbid unknown
 strict types (``"1000"`` is not a shot count, ``true`` is not ``"true"``) and refuse NaN and
 infinities, so a malformed request gets a 400 that names the field.
 
-Imports pydantic, the standard library and ``protocol.vocabulary`` only.
+Integers are bounded (``bounds.py``): a count or range must fit SQLite's 64-bit integers and a
+parameter value a float, so ``10**400`` is a 400 naming the field, never a 500.
+
+Imports pydantic, the standard library, ``protocol.vocabulary`` and ``local.bounds`` only.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from ..protocol.vocabulary import JOB_TYPES, LOCAL_STATUSES
+from .bounds import Number, SqlInt
 
 # A Literal subscripted with a tuple is the Literal of its items: the values live in protocol/.
 JobType = Literal[(*JOB_TYPES, "VALIDATE")]  # type: ignore[valid-type]
@@ -56,7 +60,7 @@ class ParameterSet(_Request):
     """One template row (§2.8 shape b)."""
 
     label: StrictStr
-    values: list[StrictFloat | StrictInt]
+    values: list[Number]
 
 
 class AddCircuitsRequest(_Request):
@@ -69,10 +73,10 @@ class AddCircuitsRequest(_Request):
     mode: Literal["append"] = "append"
     # §2.8: the STRING "true"/"false", never a JSON boolean.
     finalized: Literal["true", "false"] = "false"
-    shots: StrictInt | None = None
-    shot_groups: list[tuple[StrictInt, StrictInt, StrictInt]] | None = None
+    shots: SqlInt | None = None
+    shot_groups: list[tuple[SqlInt, SqlInt, SqlInt]] | None = None
     observables: StrictStr | None = None
-    circuit_ham_map: list[tuple[StrictInt, StrictInt]] | None = None
+    circuit_ham_map: list[tuple[SqlInt, SqlInt]] | None = None
 
 
 # ---------------------------------------------------------------------------- responses
@@ -160,6 +164,10 @@ class JobIdResponse(_Response):
     request_encodings: list[str] | None = Field(
         default=None, description="local extension: Content-Encodings accepted on requests"
     )
+    max_finalize_wait: float | None = Field(
+        default=None, description="local extension: longest `add_circuits/?wait=` honoured, "
+        "seconds (protocol.vocabulary.FINALIZE_WAIT_FIELD)"
+    )
 
 
 class AddCircuitsResponse(_Response):
@@ -174,6 +182,13 @@ class AddCircuitsResponse(_Response):
     )
 
 
+class Progress(_Response):
+    """How far a RUNNING job is (local extension, ``protocol.vocabulary.PROGRESS_FIELD``)."""
+
+    done: int = Field(description="circuits whose results are stored")
+    total: int = Field(description="circuits of the job")
+
+
 class StatusResponse(_Response):
     """``status/`` (§2.9): ``run_time`` is always a number (0.15.1 calls ``float()`` on it)."""
 
@@ -182,6 +197,9 @@ class StatusResponse(_Response):
     error: str | None = Field(default=None, description="why the job FAILED")
     max_wait: float | None = Field(
         default=None, description="local extension: longest `status/?wait=` honoured, seconds"
+    )
+    progress: Progress | None = Field(
+        default=None, description="local extension, on `?wait=` polls of a RUNNING job"
     )
 
 

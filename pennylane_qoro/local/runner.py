@@ -13,8 +13,11 @@ Result rows (qoro-api.md §4):
     statements stripped (§4.6); Pauli character i is qubit i, as Maestro reads it.
 
 Cancellation and deletion are seen at the next circuit boundary: a circuit already inside Maestro
-finishes, its result is dropped. With a ``seed`` option circuit ``i`` of the job runs with seed
-``seed + i``, so results do not depend on which worker ran what.
+finishes, its result is dropped. Jobs whose work reaches ``process_threshold`` run instead in a
+child worker process that cancel kills at once (``process_lane.py``). Jobs start FIFO per
+owner, owners round robin (``pool.py``); ``timing`` holds them PENDING/RUNNING (``timing.py``).
+With a ``seed`` option circuit ``i`` of the job runs with seed ``seed + i``, so results do not
+depend on which worker ran what.
 
 The workers are daemon threads: a process may exit while a long circuit runs, and the job is
 then resumed (or failed after repeated interruptions) by :meth:`Store.recover` at the next start.
@@ -38,12 +41,15 @@ import numpy as np
 
 from ..protocol.histogram import encode_histogram
 from ..protocol.vocabulary import LOCAL_ACTIVE_STATUSES
+from .noise import NoisyRun
 from .pool import Pool
+from .process_lane import ProcessLane
 from .qasm import Placeholders, QasmError, parse, strip_measurements
 from .simulator_options import simulator_config
 from .store import Store, Work
 from .submission import terms_for
 from .template_program import Program, compile_template
+from .timing import Timing
 from .walker import (
     Part,
     Reader,
@@ -64,6 +70,9 @@ log = logging.getLogger(__name__)
 # restart loses little work and a 250-circuit job costs a handful of commits.
 FLUSH_EVERY = 64
 FLUSH_SECONDS = 1.0
+#: Default work above which a job runs in the killable worker process (``process_lane.py``):
+#: the sum over its circuits of 2**n_qubits, e.g. one 22-qubit circuit or 256 14-qubit ones.
+PROCESS_THRESHOLD = 1 << 22
 _SEED_MODULUS = 1 << 64
 
 
@@ -96,7 +105,9 @@ class _Run:
     """One job being executed: its circuits, buffered results and stop flag."""
 
     def __init__(self, work: Work, store: Store, on_end: Callable[[str], None], *,
-                 flush_every: int, flush_seconds: float):
+                 flush_every: int, flush_seconds: float, timing: Timing = Timing()):
+        self.started = time.monotonic()
+        self.timing = timing
         self.job_id = work.job.id
         self.job = work.job
         self.store = store
@@ -106,6 +117,7 @@ class _Run:
         self.options = work.job.options
         self.seed = self.options.get("seed")
         self.shared_config = simulator_config(self.options)
+        self.noise = NoisyRun(self.options) if self.options.get("noise_model") else None
         self.templates = {
             idx: (text, Placeholders(names)) for idx, (text, names) in work.templates.items()
         }
@@ -133,6 +145,14 @@ class _Run:
         """Run one circuit; returns its result as JSON text."""
         idx, _label, _text, _template, _params, shots, _nq, n_clbits = item
         qasm = self.qasm(item)
+        if self.noise is not None:  # noise_model (local/noise.py); never on the walker path
+            if self.job.job_type == "EXPECTATION":
+                terms = terms_for(idx, self.job.observables or [], self.job.circuit_ham_map)
+                values = self.noise.estimate(strip_measurements(qasm), terms,
+                                             self.config(idx), idx)
+                return json.dumps(dict(zip(terms, values, strict=True)))
+            counts = self.noise.execute(qasm, self.config(idx), shots, idx)
+            return json.dumps(histogram(counts, n_clbits), separators=(",", ":"))
         if self.job.job_type == "EXPECTATION":
             terms = terms_for(idx, self.job.observables or [], self.job.circuit_ham_map)
             out = maestro.simple_estimate(strip_measurements(qasm), ";".join(terms),
@@ -201,6 +221,7 @@ class _Run:
             self.buffer_time += seconds
             self.remaining -= 1
             if self.remaining == 0:
+                self.timing.hold_running(self.started)
                 self.store.finish(self.job_id, results=self.buffer, run_time=self.buffer_time)
                 self._end()
             elif (len(self.buffer) >= self.flush_every
@@ -214,6 +235,7 @@ class _Run:
         with self.lock:
             if self.stopped:
                 return
+            self.timing.hold_running(self.started)
             self.store.finish(self.job_id, results=self.buffer, run_time=self.buffer_time,
                               error=message)
             self._end()
@@ -243,6 +265,11 @@ def warm_up() -> None:
             _warm = True
 
 
+def work_size(work: Work) -> int:
+    """A job's remaining work: the sum of 2**n_qubits over the circuits left to run."""
+    return sum(1 << item[6] for item in work.pending)
+
+
 class Runner:
     """Executes finalized jobs in a worker pool sized to the machine.
 
@@ -253,23 +280,56 @@ class Runner:
             every ``flush_seconds``, whichever comes first.
         flush_seconds (float): see ``flush_every``; a restart loses at most that much work,
             and each store is one commit.
+        process_threshold (int | None): jobs whose work (sum of 2**n_qubits over the circuits
+            left to run) reaches this run in the killable worker process
+            (``process_lane.py``); ``None`` runs every job in threads.
+        timing (Timing | None): cloud-like PENDING/RUNNING holds (``timing.py``); off by
+            default.
     """
 
     def __init__(self, store: Store, *, workers: int | None = None,
-                 flush_every: int = FLUSH_EVERY, flush_seconds: float = FLUSH_SECONDS):
+                 flush_every: int = FLUSH_EVERY, flush_seconds: float = FLUSH_SECONDS,
+                 process_threshold: int | None = PROCESS_THRESHOLD,
+                 timing: Timing | None = None):
         warm_up()
         self.store = store
         self.flush_every = flush_every
         self.flush_seconds = flush_seconds
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.timing = timing or Timing()
+        self.process_threshold = process_threshold
+        self._lane = None if process_threshold is None else ProcessLane(
+            store, {"workers": self.workers, "flush_every": flush_every,
+                    "flush_seconds": flush_seconds}, self.timing.hold_running)
         self._pool = Pool(self.workers)
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
         self._closing = False
 
-    def enqueue(self, job_id: str) -> None:
-        """Queue a finalized job; it starts when a worker is free (jobs start in FIFO order)."""
-        self._pool.submit(lambda: self._start(job_id))
+    def enqueue(self, job_id: str, owner: str | None = None) -> None:
+        """Queue a finalized job: FIFO per ``owner``, owners served round robin (``pool.py``).
+
+        With a PENDING hold (``timing``) the job is queued only once the hold has passed.
+        """
+        def start() -> None:
+            self._pool.submit(lambda: self._start(job_id), lane=owner or "")
+
+        if self.timing.pending > 0:
+            timer = threading.Timer(self.timing.pending, start)
+            timer.daemon = True
+            timer.start()
+        else:
+            start()
+
+    def run_here(self, job_id: str, owner: str | None = None) -> None:
+        """Inline-run hook: run a small finalized job in the calling thread, every task in
+        order, with no hand-off to the pool (``local/inline.py`` decides what is small).
+        Claims, runs, stores and ends the job exactly as :meth:`enqueue`'s workers do.
+        With a timing hold the job is queued instead (the hold must be seen by polls)."""
+        if self.timing.active:
+            self.enqueue(job_id, owner)
+            return
+        self._start(job_id, here=True)
 
     def cancel(self, job_id: str) -> None:
         """Stop a running job at its next circuit boundary (the store already says CANCELLED)."""
@@ -278,6 +338,8 @@ class Runner:
         if run is not None:
             run.stopped = True
             self._ended(job_id)
+        if self._lane is not None:
+            self._lane.kill(job_id)  # a job in the worker process stops at once
 
     def shutdown(self, *, timeout: float = 5.0) -> None:
         """Stop running jobs at their next circuit and stop the workers."""
@@ -286,13 +348,15 @@ class Runner:
             runs = list(self._runs.values())
         for run in runs:
             run.stopped = True  # RUNNING in the store: resumed by the next start-up
+        if self._lane is not None:
+            self._lane.close()  # kills the worker process, if one runs
         self._pool.shutdown(timeout=timeout)
 
     def _ended(self, job_id: str) -> None:
         with self._lock:
             self._runs.pop(job_id, None)
 
-    def _start(self, job_id: str) -> None:
+    def _start(self, job_id: str, *, here: bool = False) -> None:
         if self._closing:
             return
         try:
@@ -304,9 +368,21 @@ class Runner:
             return
         if work is None:
             return
+        if (not here and self._lane is not None and self.process_threshold is not None
+                and work_size(work) >= self.process_threshold):
+            self._lane.submit(work)  # killable: see process_lane.py
+            return
+        self.execute(work, here=here)
+
+    def execute(self, work: Work, *, here: bool = False) -> None:
+        """Run a claimed job on this runner's threads (``here``: all in the calling thread).
+
+        The worker process (``worker_process.py``) runs the jobs it is given through this.
+        """
+        job_id = work.job.id
         try:
             run = _Run(work, self.store, self._ended, flush_every=self.flush_every,
-                       flush_seconds=self.flush_seconds)
+                       flush_seconds=self.flush_seconds, timing=self.timing)
         except Exception as exc:
             self.store.finish(job_id, results=[], run_time=0.0,
                               error=f"the local service could not start the job: {exc}")
@@ -319,6 +395,10 @@ class Runner:
         tasks = self._batched_tasks(run, work)
         if tasks is None:
             tasks = [lambda item=item: run.run_one(item) for item in work.pending]
+        if here:  # run_here: no pool hand-off
+            for task in tasks:
+                task()
+            return
         first, *rest = tasks
         for task in rest:
             self._pool.submit(task)

@@ -13,7 +13,8 @@ ephemeral port with no race), so in-process and command-line servers cannot drif
 * :func:`serve`: a NEW independent server for tests, stopped when the ``with`` block ends.
 * :func:`run`: a server in the foreground, for ``qoro-local serve`` (``__main__.py`` only
   parses the command line and calls it).
-* :func:`create_token`: mint a token in a database file (``qoro-local token create``).
+* :func:`create_token`: mint a token in a database file (``qoro-local token create``; with
+  ``token list`` / ``token revoke`` it lives in ``token_admin.py``).
 
 In-process servers run in a daemon thread and log at ``warning`` level only; uvicorn's access
 log, which would print request lines (paths, never headers or tokens), is off.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,9 +42,13 @@ import uvicorn
 from fastapi import APIRouter
 
 from .app import DEFAULT_MAX_ACTIVE_JOBS, DEFAULT_MAX_BODY_BYTES, create_app
+from .db_lock import DatabaseLock
 from .middleware import Faults
 from .runner import Runner
-from .store import DEFAULT_GRANT, Store
+from .startup_errors import database_error, port_error
+from .store import DEFAULT_GRANT, IDLE_UPLOAD_SECONDS, Store
+from .timing import Timing
+from .token_admin import create_token  # the public name lives here (local/__init__.py)
 
 __all__ = [
     "EMBEDDED_GRANT",
@@ -120,13 +126,33 @@ class _Stack:
                  extra_routers: Sequence[APIRouter] | None = None, idempotency: bool = True,
                  max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS,
                  log_level: str = "warning", access_log: bool = False,
-                 keep_alive: int = KEEP_ALIVE_SECONDS):
-        self.store = Store(db)
-        self.runner = Runner(self.store, workers=workers)
+                 keep_alive: int = KEEP_ALIVE_SECONDS, test_routes: bool = False,
+                 timing: Timing | None = None,
+                 idle_upload_seconds: float = IDLE_UPLOAD_SECONDS):
+        # One serving process per database file, taken before the store is opened so this
+        # start-up's recovery never touches the jobs of a live process (db_lock.py).
+        try:
+            self.lock = None if db is None else DatabaseLock(db)
+        except OSError as exc:
+            raise database_error(db, exc) from None
+        try:
+            self.store = Store(db, idle_upload_seconds=idle_upload_seconds)
+        except BaseException as exc:
+            self._release()
+            if isinstance(exc, (OSError, sqlite3.Error)):
+                raise database_error(db, exc) from None  # one line naming the path
+            raise
+        self.runner = Runner(self.store, workers=workers, timing=timing)
         app = create_app(self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
                          extra_routers=extra_routers, idempotency=idempotency,
-                         max_active_jobs=max_active_jobs)
-        self.sock = bind(host, port)
+                         max_active_jobs=max_active_jobs, test_routes=test_routes)
+        try:
+            self.sock = bind(host, port)
+        except BaseException as exc:
+            self.close_store()
+            if isinstance(exc, OSError):
+                raise port_error(host, port, exc) from None  # one line naming the port
+            raise
         self.port = self.sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}/api"
@@ -141,9 +167,20 @@ class _Stack:
 
     def close(self) -> None:
         """Stop the runner (running jobs resume at the next start) and release everything."""
-        self.runner.shutdown(timeout=2)
         self.sock.close()
-        self.store.close()
+        self.close_store()
+
+    def close_store(self) -> None:
+        """Stop the runner, close the store, then give up the database lock."""
+        try:
+            self.runner.shutdown(timeout=2)
+            self.store.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
 
 class _Server:
@@ -178,12 +215,14 @@ _EMBEDDED: _Server | None = None
 _EMBEDDED_LOCK = threading.Lock()
 
 
-def start(*, db: str | Path | None = None, workers: int | None = None) -> LocalService:
+def start(*, db: str | Path | None = None, workers: int | None = None,
+          timing: Timing | None = None) -> LocalService:
     """Start (once per process) the embedded local service and return it.
 
     Args:
         db (str | Path | None): database file; ``None`` keeps jobs in memory.
         workers (int | None): worker threads; default one per core.
+        timing (Timing | None): hold jobs PENDING/RUNNING like the cloud (``timing.py``).
 
     Returns:
         LocalService: ``url`` on 127.0.0.1 with an ephemeral port, and a random token made
@@ -195,7 +234,7 @@ def start(*, db: str | Path | None = None, workers: int | None = None) -> LocalS
     global _EMBEDDED
     with _EMBEDDED_LOCK:
         if _EMBEDDED is None:
-            stack = _Stack(db=db, workers=workers, host="127.0.0.1", port=0)
+            stack = _Stack(db=db, workers=workers, host="127.0.0.1", port=0, timing=timing)
             _EMBEDDED = _Server(stack, grant=EMBEDDED_GRANT)
             atexit.register(_stop_embedded)
         return _EMBEDDED.service
@@ -215,7 +254,9 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
           max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
           extra_routers: Sequence[APIRouter] | None = None,
           grant: int = DEFAULT_GRANT, idempotency: bool = True,
-          max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS) -> Iterator[LocalService]:
+          max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS,
+          test_routes: bool = False, timing: Timing | None = None,
+          idle_upload_seconds: float = IDLE_UPLOAD_SECONDS) -> Iterator[LocalService]:
     """Run a new, independent local service for the duration of a ``with`` block.
 
     Args:
@@ -231,13 +272,19 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
         idempotency (bool): honour and advertise ``Idempotency-Key`` (False for tests of
             clients facing a service without it).
         max_active_jobs (int | None): per-token limit of PENDING/RUNNING jobs (None: none).
+        test_routes (bool): mount the test-only ``job/create_failed/``.
+        timing (Timing | None): hold jobs PENDING/RUNNING like the cloud (``timing.py``).
+        idle_upload_seconds (float): an upload never finalized and idle this long is FAILED
+            (``reaper.py``).
 
     Yields:
         LocalService: the running service.
     """
     stack = _Stack(db=db, workers=workers, host=host, port=port, faults=faults,
                    max_body_bytes=max_body_bytes, extra_routers=extra_routers,
-                   idempotency=idempotency, max_active_jobs=max_active_jobs)
+                   idempotency=idempotency, max_active_jobs=max_active_jobs,
+                   test_routes=test_routes, timing=timing,
+                   idle_upload_seconds=idle_upload_seconds)
     server = _Server(stack, grant=grant)
     try:
         yield server.service
@@ -248,7 +295,9 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
 def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
         workers: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS, log_level: str = "warning",
-        announce: Callable[[str], None] | None = None) -> None:
+        announce: Callable[[str], None] | None = None, test_routes: bool = False,
+        timing: Timing | None = None,
+        idle_upload_seconds: float = IDLE_UPLOAD_SECONDS) -> None:
     """Serve in the foreground until interrupted (``qoro-local serve``).
 
     Args:
@@ -262,10 +311,18 @@ def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
             lines: method, path, status -- never headers, so never a token).
         announce (Callable[[str], None] | None): called once with ``"serving <url>"`` when
             the socket listens; default: print it to stdout at once (flushed).
+        test_routes (bool): mount the test-only ``job/create_failed/``.
+        timing (Timing | None): hold jobs PENDING/RUNNING like the cloud (``timing.py``).
+        idle_upload_seconds (float): an upload never finalized and idle this long is FAILED
+            (``reaper.py``).
+
+    Raises:
+        DatabaseInUse: another live process serves ``db`` (nothing was started).
     """
     stack = _Stack(db=db, workers=workers, host=host, port=port, max_body_bytes=max_body_bytes,
                    max_active_jobs=max_active_jobs, log_level=log_level,
-                   access_log=log_level == "debug")
+                   access_log=log_level == "debug", test_routes=test_routes, timing=timing,
+                   idle_upload_seconds=idle_upload_seconds)
     (announce or _print_now)(f"serving {stack.url}")
     try:
         stack.serve_forever()
@@ -275,17 +332,3 @@ def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
 
 def _print_now(line: str) -> None:
     print(line, flush=True)
-
-
-def create_token(db_path: str | Path, *, grant: int = DEFAULT_GRANT) -> str:
-    """Create a token in a database file (created if needed) and return it.
-
-    Args:
-        db_path (str | Path): the service's database file.
-        grant (int): starting balance in hundredths of a credit.
-    """
-    store = Store(db_path)
-    try:
-        return store.create_token(grant=grant)
-    finally:
-        store.close()

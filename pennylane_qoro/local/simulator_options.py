@@ -4,13 +4,17 @@ Owns the two wire forms of qoro-api.md §2.13:
   * ``execution_configuration`` (seed/0.13 clients): ``bond_dimension``, ``truncation_threshold``,
     ``simulator_type``, ``simulation_type``, ``noisy_device``, ``noise_realizations``,
     ``noise_scaling_factor``, ``api_meta``; plus ``seed``, a local extension for reproducible runs;
-  * ``maestro_config`` (0.15.1 clients): ``SimulatorConfig`` field names with enum integer codes.
+  * ``maestro_config`` (0.15.1 clients): ``SimulatorConfig`` field names with enum integer codes,
+    plus the noise keys ``noise_model`` / ``noise_seed`` / ``noise_realizations``, validated with
+    ``protocol.noise`` and Maestro (``local/noise.py``) and kept beside the config kwargs
+    (:func:`simulator_config` leaves them out). The old clients' ``noisy_device`` (a named fake
+    device), ``noise_realizations`` and ``noise_scaling_factor`` answer 400: no fake devices here.
 
 Both are normalized to a JSON-safe dict of ``SimulatorConfig`` keyword arguments (enums as their
 integer codes) which the store keeps and :func:`simulator_config` turns into a Maestro object.
 Every unknown key or wrong type raises :class:`ConfigError` naming the key (the app answers 400).
 
-Imports Maestro and the standard library only.
+Imports Maestro, the standard library, ``protocol.noise`` and ``local.noise`` only.
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import maestro
+
+from ..protocol.noise import (
+    NOISE_KEYS,
+    NoiseModelError,
+    validate_noise_model,
+    validate_noise_options,
+)
+from .noise import NoiseConfigError, build_noise_model, check_noise_method
 
 # Qubit limits per simulation method (qoro-api.md §2.13 codes). A statevector of 28 qubits is
 # 4 GiB of complex128; two workers at once still fit this 24 GiB machine. A density matrix
@@ -49,7 +61,6 @@ _API_META_TYPES: dict[str, tuple[type, ...]] = {
     "routing_method": (str,),
     "approximation_degree": (int, float),
 }
-_NOISE_KEYS = ("noise_model", "noise_seed", "noise_realizations")
 
 
 class ConfigError(ValueError):
@@ -123,10 +134,8 @@ def from_maestro_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     fields = _field_types()
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key in _NOISE_KEYS:
-            raise ConfigError(
-                f"maestro_config[{key!r}]: noisy simulation is not supported by the local service"
-            )
+        if key in NOISE_KEYS:
+            continue  # checked together below
         if key not in fields:
             raise ConfigError(f"maestro_config: unknown key {key!r}")
         if key == "simulation_type":
@@ -136,7 +145,30 @@ def from_maestro_config(raw: Mapping[str, Any]) -> dict[str, Any]:
         else:
             _check_scalar(key, value, fields[key])
             out[key] = value
-    return _checked(out, "maestro_config")
+    out = _checked(out, "maestro_config")
+    return out | _noise_options(raw, out.get("simulation_type"))
+
+
+def _noise_options(raw: Mapping[str, Any], simulation_type: int | None) -> dict[str, Any]:
+    """The noise keys of a ``maestro_config`` (§2.13), validated with the shared table
+    (``protocol.noise``) and by replaying the calls into Maestro once."""
+    where = "maestro_config"
+    out: dict[str, Any] = {}
+    try:
+        validate_noise_options(raw.get("noise_seed"), raw.get("noise_realizations"),
+                               where=where)
+        if raw.get("noise_model") is not None:
+            calls = validate_noise_model(raw["noise_model"], where=f"{where}['noise_model']")
+            if calls:  # an empty model is no noise (Maestro refuses to run one)
+                build_noise_model(calls)
+                check_noise_method(calls, simulation_type)
+                out["noise_model"] = calls
+    except (NoiseModelError, NoiseConfigError) as exc:
+        raise ConfigError(str(exc)) from None
+    for key in ("noise_seed", "noise_realizations"):
+        if raw.get(key) is not None:
+            out[key] = raw[key]
+    return out
 
 
 def from_execution_configuration(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -171,9 +203,16 @@ def from_execution_configuration(raw: Mapping[str, Any]) -> dict[str, Any]:
             out["seed"] = value
         elif key == "api_meta":
             _check_api_meta(value)  # QPU transpiler options: validated, then unused on simulators
-        elif key in ("noisy_device", "noise_realizations", "noise_scaling_factor"):
+        elif key == "noisy_device":
             raise ConfigError(
-                f"{where}[{key!r}]: noisy simulation is not supported by the local service"
+                f"{where}['noisy_device'] = {value!r}: named fake devices are not available "
+                "in the local service; send a noise model as maestro_config['noise_model'] "
+                "(qoro-divi 0.15.1, or the PennyLane device's noise_model option)"
+            )
+        elif key in ("noise_realizations", "noise_scaling_factor"):
+            raise ConfigError(
+                f"{where}[{key!r}] only applies with 'noisy_device', which the local service "
+                "does not provide; send maestro_config['noise_model'] instead"
             )
         else:
             raise ConfigError(f"{where}: unknown key {key!r}")
@@ -214,6 +253,8 @@ def _checked(options: dict[str, Any], where: str) -> dict[str, Any]:
             "available in the local service"
         )
     for key in options:
+        if key in NOISE_KEYS:
+            continue
         try:
             simulator_config({key: options[key]})
         except TypeError:  # pybind11's message lists every overload: say it plainly
@@ -236,7 +277,7 @@ def simulator_config(options: Mapping[str, Any], *, seed: int | None = None) -> 
     Returns:
         maestro.SimulatorConfig: the configuration object.
     """
-    kwargs = dict(options)
+    kwargs = {k: v for k, v in options.items() if k not in NOISE_KEYS}
     if "simulation_type" in kwargs:
         kwargs["simulation_type"] = _SIMULATION_TYPES[SIMULATION_CODES[kwargs["simulation_type"]]]
     if "simulator_type" in kwargs:

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..protocol.errors import PayloadError, WireDecodeError
+from ..protocol.noise import max_qubit_index
 from ..protocol.observables import decode_observables, validate_pauli_terms
 from ..protocol.shot_groups import check_shot_groups
 from ..protocol.text import decompress_text
@@ -110,8 +111,23 @@ def prepare_chunk(req: AddCircuitsRequest, job: Job) -> Chunk:
         raise SubmissionError(
             f"circuit {label!r} has {widest} qubits; {method} simulation allows at most {limit}"
         )
+    _check_noise_width(job.options, circuits)
     return Chunk(circuits=circuits, templates=templates, observables=observables,
                  circuit_ham_map=ham_map, max_qubits=widest, finalize=req.finalized == "true")
+
+
+def _check_noise_width(options: dict, circuits: list) -> None:
+    """Maestro ignores noise on qubits a circuit does not have; say so instead (§2.13)."""
+    calls = options.get("noise_model")
+    if not calls:
+        return
+    need = max_qubit_index(calls)
+    for c in circuits:
+        if c.n_qubits < need:
+            raise SubmissionError(
+                f"maestro_config['noise_model'] refers to {need} qubits but circuit "
+                f"{c.label!r} has {c.n_qubits}"
+            )
 
 
 def _envelope(req: AddCircuitsRequest,

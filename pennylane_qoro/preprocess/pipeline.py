@@ -40,7 +40,12 @@ from .rewrites import (
     stopping_condition,
 )
 from .sampling import diagonalize_sampled, split_sampled_groups
-from .validation import accepts, reject_unsupported_measurements, validate_qoro_measurements
+from .validation import (
+    accepts,
+    reject_postselection,
+    reject_unsupported_measurements,
+    validate_qoro_measurements,
+)
 
 __all__ = ["PipelineCaches", "build_pipeline"]
 
@@ -85,6 +90,7 @@ def build_pipeline(
     program = CompilePipeline()
     if not config.convert_to_numpy:
         program.add_transform(numpy_unless_scalar_boxes)
+    program.add_transform(reject_postselection, name=name)
     if config.mcm_config.mcm_method in (None, "deferred"):
         program.add_transform(defer_measurements, allow_postselect=False)
     program.add_transform(drop_snapshots)

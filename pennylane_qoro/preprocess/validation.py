@@ -16,6 +16,7 @@ from pennylane.exceptions import DeviceError
 from pennylane.measurements import (
     ExpectationMP,
     MeasurementProcess,
+    MidMeasureMP,
     ProbabilityMP,
     SampleMeasurement,
     VarianceMP,
@@ -27,10 +28,45 @@ from ..compile.observables import (
     DEVICE_NAME,
     MAX_ANALYTIC_PROBS_WIRES,
     basis_letters,
-    pauli_sentence,
+    check_decomposable,
 )
 
-__all__ = ["accepts", "reject_unsupported_measurements", "validate_qoro_measurements"]
+__all__ = [
+    "MEASUREMENT_FUNCTIONS",
+    "accepts",
+    "measurement_name",
+    "reject_postselection",
+    "reject_unsupported_measurements",
+    "validate_qoro_measurements",
+]
+
+#: PennyLane's user-facing function per measurement class, for error messages (a user wrote
+#: ``qml.counts()``, not ``CountsMP(wires=[], all_outcomes=False)``).
+MEASUREMENT_FUNCTIONS: dict[str, str] = {
+    "StateMP": "state",
+    "DensityMatrixMP": "density_matrix",
+    "VnEntropyMP": "vn_entropy",
+    "PurityMP": "purity",
+    "MutualInfoMP": "mutual_info",
+    "CountsMP": "counts",
+    "SampleMP": "sample",
+    "ExpectationMP": "expval",
+    "VarianceMP": "var",
+    "ProbabilityMP": "probs",
+    "ClassicalShadowMP": "classical_shadow",
+    "ShadowExpvalMP": "shadow_expval",
+}
+
+
+def measurement_name(mp: MeasurementProcess) -> str:
+    """How PennyLane spells ``mp`` for a user: ``qml.counts()``; other classes by name.
+
+    >>> import pennylane as qml
+    >>> measurement_name(qml.counts()), measurement_name(qml.density_matrix(wires=[0]))
+    ('qml.counts()', 'qml.density_matrix()')
+    """
+    function = MEASUREMENT_FUNCTIONS.get(type(mp).__name__)
+    return f"qml.{function}()" if function else type(mp).__name__
 
 
 def accepts(caps: DeviceCapabilities, mp: MeasurementProcess, shots: bool) -> bool:
@@ -47,8 +83,10 @@ def reject_unsupported_measurements(
     tape: QuantumScript, caps: DeviceCapabilities | None = None, name: str = DEVICE_NAME
 ):
     """DeviceError for measurements a Qoro job cannot give: state vectors, density matrices,
-    custom state measurements, sample/counts without shots. A Qoro service returns histograms
-    and expectation values only. (The wording keeps PennyLane's "not accepted ..." phrases.)
+    custom state measurements, sample/counts without shots (the error says how to add shots).
+    A Qoro service returns histograms and expectation values only. Measurements are named as
+    the user wrote them (``qml.counts()``); the wording keeps PennyLane's "not accepted ..."
+    phrases, which PennyLane's device test suite matches.
 
     Args:
         tape (QuantumScript): the circuit.
@@ -62,11 +100,44 @@ def reject_unsupported_measurements(
         mode = caps.filter(finite_shots=bool(tape.shots))
         if accepts(mode, mp, bool(tape.shots)):
             continue
+        what = measurement_name(mp)
+        if not tape.shots and accepts(caps.filter(finite_shots=True), mp, True):
+            raise DeviceError(
+                f"{what} needs shots: it is not accepted for analytic simulation (shots=None) "
+                f"on {name}. Give the QNode shots with qml.set_shots(qnode, shots=1000) (or "
+                "the decorator @qml.set_shots(1000)), or build the device with shots=1000."
+            )
         where = "with finite shots" if tape.shots else "for analytic simulation"
         raise DeviceError(
-            f"Measurement {mp} not accepted {where} on {name}: it is not supported by a Qoro "
-            "service, which returns histograms and expectation values only."
+            f"{what} is not accepted {where} on {name}: a Qoro service returns measurement "
+            "histograms and expectation values, never the quantum state. Measure "
+            "qml.expval(), qml.var(), qml.probs() or, with shots, qml.sample() / qml.counts()."
         )
+    return (tape,), null_postprocessing
+
+
+@transform
+def reject_postselection(tape: QuantumScript, name: str = DEVICE_NAME):
+    """DeviceError for a mid-circuit measurement with ``postselect``: a Qoro job has no way
+    to discard shots on the service, and PennyLane's deferred fallback would ask for a
+    ``Projector`` gate (its message confuses on a device that accepts ``Projector``
+    observables).
+
+    Args:
+        tape (QuantumScript): the circuit.
+        name (str): the device named in the error.
+
+    Raises:
+        DeviceError: a ``qml.measure(..., postselect=...)`` in ``tape``.
+    """
+    for op in tape.operations:
+        if isinstance(op, MidMeasureMP) and op.postselect is not None:
+            raise DeviceError(
+                f"Postselection (qml.measure(wires={op.wires.tolist()}, "
+                f"postselect={op.postselect})) is not supported on {name}: a Qoro job cannot "
+                "discard shots. Measure without postselect, return qml.sample() of the "
+                "measured value (qml.sample(m)) with shots, and keep the shots you want."
+            )
     return (tape,), null_postprocessing
 
 
@@ -102,5 +173,5 @@ def validate_qoro_measurements(
             if mp.obs is not None:
                 basis_letters(mp.obs, mp.wires, name)  # raises unless a Pauli word
         if isinstance(mp, ExpectationMP | VarianceMP) and mp.obs is not None:
-            pauli_sentence(mp.obs, name)  # raises when there is no decomposition
+            check_decomposable(mp.obs, name)  # decomposes nothing
     return (tape,), null_postprocessing

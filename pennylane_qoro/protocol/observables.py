@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,6 +24,7 @@ __all__ = [
     "MAX_DENSE_CHARS",
     "MAX_OBSERVABLE_QUBITS",
     "decode_observables",
+    "encode_group",
     "encode_observables",
     "validate_pauli_terms",
 ]
@@ -114,12 +116,28 @@ def encode_observables(groups: Sequence[Sequence[str]]) -> str:
     encoded = []
     for g, terms in enumerate(groups):
         try:
-            n = validate_pauli_terms(terms)
+            if isinstance(terms, str) or not all(isinstance(t, str) for t in terms):
+                validate_pauli_terms(terms)  # raises, naming the bad term
+            encoded.append(encode_group(tuple(terms)))
         except PayloadError as exc:
             raise PayloadError(f"observable group {g}: {exc}") from None
-        sparse = _sparse_group(list(terms), n).decode("ascii")
-        encoded.append(f"@gzs{n}:{compress_text(sparse)}")
     return "|".join(encoded)
+
+
+@lru_cache(maxsize=64)
+def encode_group(terms: tuple[str, ...]) -> str:
+    """One group as ``@gzs<n>:<b64>``, remembered per group (the device sizes a group when it
+    plans a batch and the client encodes it again for the request; repeated calls of one
+    circuit structure send the same groups).
+
+    Raises:
+        PayloadError: a bad term (see :func:`validate_pauli_terms`).
+
+    >>> encode_group(("ZI", "IZ")) == encode_observables([["ZI", "IZ"]])
+    True
+    """
+    n = validate_pauli_terms(terms)
+    return f"@gzs{n}:{compress_text(_sparse_group(list(terms), n).decode('ascii'))}"
 
 
 def decode_observables(wire: str) -> list[list[str]]:

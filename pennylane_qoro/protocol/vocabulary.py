@@ -13,8 +13,10 @@ __all__ = [
     "BODY_GZIP_LEVEL",
     "BODY_GZIP_MIN_BYTES",
     "CONTENT_ENCODING_HEADER",
+    "FINALIZE_WAIT_FIELD",
     "GZIP_ENCODING",
     "IDEMPOTENCY_HEADER",
+    "INLINE_RESULTS_MAX",
     "JOB_STATUSES",
     "JOB_TYPES",
     "LOCAL_ACTIVE_STATUSES",
@@ -24,6 +26,7 @@ __all__ = [
     "REQUEST_ENCODINGS",
     "TERMINAL_STATUSES",
     "TEXT_GZIP_LEVEL",
+    "WAIT_PARAM",
 ]
 
 # -- jobs (§2.7, §5.1) --------------------------------------------------------------------------
@@ -73,3 +76,22 @@ client's bytes exactly. Not :data:`BODY_GZIP_LEVEL`: the two answer different ne
 
 MAX_QH2_BITS = 1 << 20
 """Largest histogram width a QH2 blob may declare (§4.4, the client's limit)."""
+
+# -- local extensions: long polling and the answering finalize (§2.8, §2.9) ---------------------
+
+WAIT_PARAM = "wait"
+"""Query parameter of ``status/?wait=<s>`` and of a finalizing ``add_circuits/?wait=<s>``: hold
+the answer up to that many seconds while the job is active (local extension)."""
+FINALIZE_WAIT_FIELD = "max_finalize_wait"
+"""``job/init/`` answer field (local extension): the longest ``add_circuits/?wait=`` honoured,
+in seconds. A service that sends it answers a finalizing, waiting ``add_circuits/`` with the
+job's ``status`` and ``run_time`` (``error`` when FAILED) and, for a COMPLETED job of at most
+:data:`INLINE_RESULTS_MAX` circuits, its ``results`` rows inline (resultsV2 row shape). The
+cloud sends neither the field nor the answers; clients that do not know them ignore them."""
+INLINE_RESULTS_MAX = 100
+"""Most result rows a finalizing ``add_circuits/`` answer carries inline (one resultsV2 page)."""
+PROGRESS_FIELD = "progress"
+"""``status/`` answer field (local extension, on ``?wait=`` polls of a RUNNING job):
+``{"done": <circuits whose results are stored>, "total": <circuits of the job>}``. The count
+grows in the batches the service stores results in. The cloud never sends it; clients that do
+not know it ignore it (§2.9 "other fields may be present")."""

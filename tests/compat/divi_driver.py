@@ -1,9 +1,12 @@
 """Drive the official ``qoro-divi`` QoroService against a local service (run INSIDE its venv).
 
 Usage: ``python divi_driver.py URL TOKEN`` prints one JSON object with what the official client
-saw. The only change to the client is configuration: its hard-coded ``API_URL`` module attribute
-is pointed at URL (``divi.backends.runners._qoro.API_URL`` in 0.15.1,
-``divi.backends._qoro_service.API_URL`` in 0.13). Nothing is mocked.
+saw. ``python divi_driver.py URL TOKEN flood N [TOKEN2]`` submits N one-circuit jobs back to
+back (then N more with TOKEN2, through a second QoroService), waits for every one and prints
+``{"version", "jobs": {token_index: [[job_id, status, counts], ...]}}``. The only change to
+the client is configuration: its hard-coded ``API_URL`` module attribute is pointed at URL
+(``divi.backends.runners._qoro.API_URL`` in 0.15.1, ``divi.backends._qoro_service.API_URL`` in
+0.13). Nothing is mocked.
 
 This file is executed by tests/compat/test_divi_compat.py with the venv's interpreter; it must
 not import pytest or anything from pennylane_qoro.
@@ -169,6 +172,38 @@ class Driver:
                 self.report["config_set"] = str(exc)[:3]
         self.report["config_results"] = self.results(job)
 
+    def noise(self) -> None:
+        """A noise model in maestro_config (0.15.1), or the old noisy_device fields (0.13)."""
+        if self.new:
+            import maestro
+            from divi.backends import MaestroConfig
+
+            model = maestro.NoiseModel()
+            model.set_all_depolarizing(2, 0.1)
+            model.set_kraus_channel([1], [[[1j, 0], [0, -1j]]])  # Z up to phase: no-op on counts
+            sent = [{"method": m, "args": list(a), "kwargs": dict(k)}
+                    for m, a, k in model._call_log]
+            job = self.submit({"n": program(2, "x q[0];\ncx q[0],q[1];\n")},
+                              maestro_config=MaestroConfig(simulation_type="DensityMatrix",
+                                                           noise_model=model, noise_seed=9))
+            self.report["noise_status"] = self.wait(job)
+            self.report["noise_counts"] = self.results(job)["n"]
+            got = self.service.get_maestro_config(job)
+            self.report["noise_sent"] = json.loads(json.dumps(sent, default=str))
+            self.report["noise_returned"] = json.loads(json.dumps(
+                [{"method": m, "args": list(a), "kwargs": dict(k)}
+                 for m, a, k in got.noise_model._call_log], default=str))
+            self.report["noise_seed_returned"] = got.noise_seed
+        else:
+            from divi.backends import ExecutionConfig
+
+            cfg = ExecutionConfig(noisy_device="ibm_fake_fez", noise_realizations=4)
+            try:
+                self.submit({"n": program(1, "x q[0];\n")}, override_execution_config=cfg)
+                self.report["noise_old"] = "accepted"
+            except Exception as exc:
+                self.report["noise_old"] = str(exc)[:400]
+
     def cancel_and_delete(self) -> None:
         job = self.submit(slow_circuits(120))
         response = self.service.cancel_job(job)
@@ -189,11 +224,32 @@ class Driver:
             self.report["after_delete"] = str(exc)[:3]
 
 
+def flood(url: str, tokens: list[str], n: int) -> dict[str, Any]:
+    """N jobs per token submitted back to back (no waiting in between), then awaited."""
+    drivers = [Driver(url, token) for token in tokens]
+    submitted: list[tuple[int, Any]] = []
+    for index, driver in enumerate(drivers):
+        for i in range(n):
+            body = "x q[0];\n" if i % 2 else ""
+            submitted.append((index, driver.submit({f"j{i}": program(1, body)})))
+    jobs: dict[str, list] = {str(i): [] for i in range(len(drivers))}
+    for index, job in submitted:
+        driver = drivers[index]
+        status = driver.wait(job)
+        counts = driver.results(job) if status == "COMPLETED" else None
+        job_id = getattr(job, "job_id", None) or getattr(job, "id", None) or str(job)
+        jobs[str(index)].append([str(job_id), status, counts])
+    return {"version": drivers[0].version, "jobs": jobs}
+
+
 def main() -> None:
     url, token = sys.argv[1], sys.argv[2]
+    if len(sys.argv) > 3 and sys.argv[3] == "flood":
+        print(json.dumps(flood(url, [token, *sys.argv[5:6]], int(sys.argv[4]))))
+        return
     driver = Driver(url, token)
     for name in ("connection", "bound_execute", "template", "expectation",
-                 "shot_groups_and_chunks", "execution_config", "cancel_and_delete"):
+                 "shot_groups_and_chunks", "execution_config", "noise", "cancel_and_delete"):
         try:
             getattr(driver, name)()
         except Exception:

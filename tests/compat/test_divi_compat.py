@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from pennylane_qoro.local import serve
+from pennylane_qoro.local import LocalService, serve
+from pennylane_qoro.local.timing import Timing
 
 DRIVER = Path(__file__).with_name("divi_driver.py")
 CACHE = Path(os.environ.get("PENNYLANE_QORO_COMPAT_CACHE",
@@ -164,3 +167,85 @@ def test_official_characterization_flow(version: str) -> None:
     assert seen["energy_min"] == pytest.approx(best)
     assert seen["n_recommendations"] >= 1
     assert seen["html_root"] and seen["refetch_equal"] and seen["displayed"]
+
+
+def flood(version: str, svc: LocalService, n: int) -> dict[str, list]:
+    """``divi_driver.py flood``: n jobs back to back from the service's token, then n from a
+    second token; returns ``{"0": [[job_id, status, counts], ...], "1": [...]}``."""
+    python = divi_venv(version)
+    out = subprocess.run([str(python), str(DRIVER), svc.url, svc.token, "flood", str(n),
+                          svc.create_token()], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout)
+    assert report["version"] == version
+    return report["jobs"]
+
+
+@pytest.mark.parametrize("version", ["0.15.1", "0.13.0"])
+@pytest.mark.parametrize("n", [40, 200])
+def test_jobs_back_to_back_are_queued_not_refused(version: str, n: int) -> None:
+    """The official client never re-sends ``job/init/``: a 429 would kill its program. By
+    default the service queues every job (n per token, two tokens) and all complete."""
+    with serve() as svc:
+        jobs = flood(version, svc, n)
+    for rows in jobs.values():
+        assert len(rows) == n
+        assert [status for _, status, _ in rows] == ["COMPLETED"] * n
+        assert [counts for _, _, counts in rows] == [
+            {f"j{i}": {"1" if i % 2 else "0": 1000}} for i in range(n)]
+
+
+@pytest.mark.parametrize("version", ["0.15.1", "0.13.0"])
+def test_two_tokens_are_served_round_robin(version: str, tmp_path: Path) -> None:
+    """40 jobs from token A, then 40 from token B, on one worker holding each job RUNNING for
+    0.1 s (so a queue builds up): once B's jobs arrive they alternate with A's instead of
+    waiting behind all of A's (FIFO per token, round robin between tokens)."""
+    db = tmp_path / "jobs.sqlite"
+    with serve(db=db, workers=1, timing=Timing(running=0.1)) as svc:
+        jobs = flood(version, svc, 40)
+        with sqlite3.connect(db) as conn:
+            order = [job_id for (job_id,) in conn.execute(
+                "SELECT id FROM jobs WHERE status = 'COMPLETED' ORDER BY updated_at, id")]
+    token_of = {job_id: index for index, rows in jobs.items() for job_id, _, _ in rows}
+    sequence = [token_of[job_id] for job_id in order]
+    assert len(sequence) == 80 and sequence.count("1") == 40
+    # A's jobs in FIFO order, and B's, each among themselves
+    for index in ("0", "1"):
+        assert [j for j in order if token_of[j] == index] == [r[0] for r in jobs[index]]
+    # While both tokens have jobs left, they alternate (FIFO would run all of A's first).
+    first_b = sequence.index("1")
+    last_a = len(sequence) - 1 - sequence[::-1].index("0")
+    window = "".join(sequence[first_b:last_a + 1])
+    assert len(window) >= 20, sequence  # B's jobs did not wait behind A's queue
+    assert max(len(run) for run in re.findall("0+|1+", window)) <= 2, sequence
+
+
+def test_noise_model_in_maestro_config(report: dict) -> None:
+    """0.15.1: the job runs noisy as default.mixed predicts and execution_config/ returns the
+    model the client sent; 0.13: ``noisy_device`` gets the defined 400 (no fake devices)."""
+    if report["version"] != "0.15.1":
+        assert "named fake devices are not available" in report["noise_old"]
+        assert "noisy_device" in report["noise_old"]
+        return
+    import numpy as np
+    import pennylane as qml
+
+    assert report["noise_status"] == "COMPLETED"
+    assert report["noise_returned"] == report["noise_sent"]
+    assert report["noise_seed_returned"] == 9
+
+    @qml.qnode(qml.device("default.mixed", wires=2))
+    def twin():
+        qml.PauliX(0)
+        qml.DepolarizingChannel(0.1, wires=0)
+        qml.CNOT([0, 1])
+        qml.DepolarizingChannel(0.1, wires=0)
+        qml.DepolarizingChannel(0.1, wires=1)
+        return qml.probs(wires=[0, 1])
+
+    counts = report["noise_counts"]
+    shots = sum(counts.values())
+    est = np.array([counts.get(k, 0) for k in ("00", "10", "01", "11")]) / shots  # c[0] right
+    exact = twin()
+    assert np.all(np.abs(est - exact) <= 5 * np.sqrt(exact * (1 - exact) / shots) + 1e-9)
+    assert counts.get("11", 0) < shots  # noiseless would be {"11": shots}

@@ -74,10 +74,12 @@ def test_one_job_per_gradient_batch(run: tuple[dict, Path, str]) -> None:
         groups = 1 if name == "analytic" else 2  # sampled: ZZ terms and X terms (two bases)
         assert qoro["circuits_per_gradient_batch"] == 2 * PARAMS * groups
         assert [b["jobs"] for b in qoro["batches"]] == [1, 1]
-        # Each job: init, one add_circuits per template (one per measurement basis), its
-        # status polls, one results page (< 100 rows).
-        assert step["polls"] >= step["jobs"]
-        assert step["requests"] == (2 + groups) * step["jobs"] + step["polls"]
+        # Each job: init, one add_circuits per template (one per measurement basis); then either
+        # the finalizing add_circuits answers with the results inline (the local service's
+        # wait extension: no poll, no results page) or the job is polled and one results page
+        # (< 100 rows) is read.
+        jobs, polls = step["jobs"], step["polls"]
+        assert (1 + groups) * jobs + polls <= step["requests"] <= (2 + groups) * jobs + polls
         assert step["bytes_sent"] > 0
 
 

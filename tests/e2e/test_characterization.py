@@ -229,3 +229,20 @@ def test_without_url_or_key_the_embedded_service_is_used(monkeypatch, isolated_e
     with pytest.warns(UserWarning, match="embedded local service"):
         r = characterize({(0,): -1.0, (0, 1): 2.0}, ["10"], preset="fast")
     assert r.source == "local" and r.status == "COMPLETED"
+
+
+def test_device_and_characterize_share_one_no_key_warning(monkeypatch, isolated_env):
+    """Test a script that builds the device and then characterizes, with no key anywhere,
+    sees exactly one no-key warning, in the shared text (endpoint.FALLBACK_WARNING)."""
+    import warnings
+
+    import pennylane as qml
+
+    monkeypatch.setattr(endpoint_module, "_WARNED", set())
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        qml.device("qoro.maestro", wires=1)
+        r = characterize({(0,): -1.0, (0, 1): 2.0}, ["10"], preset="fast")
+    texts = [str(w.message) for w in record if "embedded local service" in str(w.message)]
+    assert texts == [endpoint_module.FALLBACK_WARNING]
+    assert r.source == "local"

@@ -103,14 +103,31 @@ class TestLongPolling:
         with QoroClient(svc.url, svc.token, progress=False) as client:
             spec = JobSpec(circuits=(("a", f"{HEAD}qreg q[1];\ncreg c[1];\nx q[0];\n"
                                            "measure q -> c;\n"),), shots=5)
-            assert client.run(spec).results == {"a": {"1": 5}}
+            submitted = client.submit(spec)  # submit alone never waits: it polls and pages
+            assert client.wait(submitted)["status"] == "COMPLETED"
             assert client.max_wait is not None and client.max_wait > 0
             before = client.stats.snapshot()
             for _ in range(3):
-                client.run(spec)
+                job_id = client.submit(spec)
+                client.wait(job_id)
+                assert client.results(job_id)[0]["results"] == {"1": 5}
             after = client.stats.snapshot()
             assert after["polls"] - before["polls"] == 3
             assert after["requests"] - before["requests"] == 3 * 4  # init, add, status, page
+
+    def test_run_is_two_requests_per_quick_job(self, svc: LocalService) -> None:
+        # the answering finalize: add_circuits/?wait= answers with the status and the rows
+        with QoroClient(svc.url, svc.token, progress=False) as client:
+            spec = JobSpec(circuits=(("a", f"{HEAD}qreg q[1];\ncreg c[1];\nx q[0];\n"
+                                           "measure q -> c;\n"),), shots=5)
+            assert client.run(spec).results == {"a": {"1": 5}}
+            assert client.max_finalize_wait is not None and client.max_finalize_wait > 0
+            before = client.stats.snapshot()
+            for _ in range(3):
+                assert client.run(spec).results == {"a": {"1": 5}}
+            after = client.stats.snapshot()
+            assert after["polls"] - before["polls"] == 0
+            assert after["requests"] - before["requests"] == 3 * 2  # init, add
 
 
 class TestGzipBodies:

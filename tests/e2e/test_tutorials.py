@@ -197,6 +197,25 @@ class TestQuickstart:
         run = tutorial("01_quickstart.py")
         assert_png(run.figures / "01_bell_counts.png")
 
+    def test_readme_shows_what_it_prints(self, tutorial):
+        """The README's "what tutorial 01 prints" block is the run's output line for line
+        (stdout, with the stderr warning after its first line), up to what varies: numbers,
+        job ids and the folders of the script and its figures."""
+        readme = (TUTORIALS.parent / "README.md").read_text()
+        block = readme.split("What `python tutorials/01_quickstart.py` prints", 1)[1]
+        block = block.split("```text\n", 1)[1].split("```", 1)[0]
+        run = tutorial("01_quickstart.py")
+        out = run.stdout.splitlines()
+        printed = [out[0], *run.stderr.splitlines(), *out[1:]]
+        assert [_shape(line) for line in block.splitlines()] == [_shape(line) for line in printed]
+
+
+def _shape(line: str) -> str:
+    """A printed line without what differs between runs and machines."""
+    line = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", line)
+    line = re.sub(r"\S*/(figures/|tutorials/)", r"<dir>/\1", line)
+    return re.sub(r"\d+", "<n>", line)
+
 
 def _tfim_ground_energy(n: int, j: float, h: float) -> float:
     """Exact ground energy of the open chain -J sum ZZ - h sum X, built with numpy kron."""

@@ -97,7 +97,7 @@ class Service:
         runner.shutdown()  # finalized jobs stay queued: fuzzed circuits are never run
         self.token = self.store.create_token(grant=10**12)
         self.owner = self.store.owner_of(self.token)
-        app = create_app(self.store, runner, max_active_jobs=None,
+        app = create_app(self.store, runner, max_active_jobs=None, test_routes=True,
                          extra_routers=[create_router(time_budget=0.0)])
         self.asgi = Asgi(app, self.token)
         self.config_job = self.job("EXECUTE")

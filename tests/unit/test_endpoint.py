@@ -33,10 +33,10 @@ def isolated(isolated_env, monkeypatch):
     return isolated_env
 
 
-def _resolve(url=None, api_key=None, who="device"):
+def _resolve(url=None, api_key=None):
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        endpoint = resolve_endpoint(url, api_key, who=who, start_local=_fake_local)
+        endpoint = resolve_endpoint(url, api_key, start_local=_fake_local)
     return endpoint, [w for w in record if "embedded local" in str(w.message)]
 
 
@@ -86,7 +86,7 @@ class TestExplicitAndLookedUp:
 
 
 class TestEmbeddedFallback:
-    """No URL and no key: the embedded service, with one warning per caller kind."""
+    """No URL and no key: the embedded service, with one warning per process."""
 
     def test_no_url_no_key_warns_once_and_goes_local(self):
         """Test the fallback and its single warning."""
@@ -101,13 +101,14 @@ class TestEmbeddedFallback:
         _, [warning] = _resolve()
         assert warning.filename == __file__
 
-    def test_each_caller_kind_warns_once_with_its_own_text(self):
-        """Test the device and characterize warnings are independent."""
-        _, device = _resolve(who="device")
-        _, characterize = _resolve(who="characterize")
-        assert "qoro.maestro: no Qoro API key" in str(device[0].message)
-        assert "characterizing on the embedded local service" in str(characterize[0].message)
-        assert _resolve(who="characterize")[1] == []
+    def test_the_warning_is_one_text_that_names_both_ways_out(self):
+        """Test the shared text: the cloud (key) and url='local' (silent), for device and
+        characterize alike (both call resolve_endpoint; tests/e2e check each caller)."""
+        _, [warning] = _resolve()
+        text = str(warning.message)
+        assert text == endpoint_module.FALLBACK_WARNING
+        assert "QORO_API_KEY" in text and "api_key=" in text
+        assert "url='local'" in text and "qoro.maestro" not in text
 
     @pytest.mark.parametrize("where", ["argument", "dotenv"])
     def test_url_local_is_silent(self, where, isolated):
@@ -121,8 +122,9 @@ class TestEmbeddedFallback:
     def test_missing_extra_is_a_clear_import_error(self, monkeypatch):
         """Test the [local] extra missing: LocalServiceUnavailable (an ImportError)."""
         monkeypatch.setitem(sys.modules, "pennylane_qoro.local", None)
-        with pytest.raises(LocalServiceUnavailable, match=r"pip install 'pennylane-qoro\[local\]'"):
-            resolve_endpoint("local", None, who="device")
+        expected = r"the \[local\] extra: pip install '\.\[local\]'"
+        with pytest.raises(LocalServiceUnavailable, match=expected):
+            resolve_endpoint("local", None)
         assert issubclass(LocalServiceUnavailable, ImportError)
 
 

@@ -416,6 +416,7 @@ class TestBuildPipeline:
         """Test the transform order for a device with wires and the default config."""
         program = build_pipeline(CAPS, qml.wires.Wires([0, 1]), ExecutionConfig(), NAME)
         assert self._names(program) == [
+            "reject_postselection",
             "defer_measurements",
             "drop_snapshots",
             "reject_unsupported_measurements",
@@ -447,6 +448,7 @@ class TestBuildPipeline:
         program = build_pipeline(CAPS, None, ExecutionConfig(), NAME)
         named = {t.tape_transform.__name__ for t in program if t.kwargs.get("name") == NAME}
         assert {
+            "reject_postselection",
             "reject_unsupported_measurements",
             "validate_measurements",
             "validate_observables",

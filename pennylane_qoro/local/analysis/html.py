@@ -207,7 +207,10 @@ def render_html(result: dict, *, tag: str | None = None) -> str:
                    + _probabilities(rep["state_probabilities"], rep.get("num_qubits") or 0))
     if hard:
         comps = hard.get("components") or {}
-        out.append(f"<h3>Hardness {_e(hard.get('hardness_score'))}/100 "
+        score = hard.get("hardness_score")
+        # rounded as the text summary rounds it (CharacterizationResult: "{score:.0f}/100")
+        shown = f"{score:.0f}" if isinstance(score, int | float) else _e(score)
+        out.append(f"<h3>Hardness {shown}/100 "
                    f"({_e(hard.get('difficulty_reason'))})</h3>"
                    + _table(("component", "raw", "score", "weight"),
                             ([_e(k), _e(v.get("raw")), _e(v.get("score")), _e(v.get("weight"))]

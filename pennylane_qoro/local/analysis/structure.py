@@ -132,20 +132,37 @@ def persistencies(poly: Polynomial, max_rounds: int = 1000) -> tuple[np.ndarray,
 
 
 def matrix_metrics(poly: Polynomial) -> dict:
-    """PSD, rank, condition number and spectral gap of the symmetric QUBO matrix (§3.5)."""
-    if not poly.is_quadratic or poly.n > 2000:
-        return {"is_psd": None, "rank": None, "matrix_condition_number": None,
-                "matrix_spectral_gap": None}
-    lam = np.linalg.eigvalsh(qubo_matrix(poly.n, poly.term_groups()))
+    """PSD, rank, condition number and spectral gap of the symmetric QUBO matrix (§3.5).
+
+    Always numbers (the cloud's ``matrix_*`` fields are JSON numbers, which carry neither
+    ``null`` nor ``Infinity``), by these conventions:
+
+    * ``matrix_condition_number`` is max|lambda| / min|lambda| over the NONZERO eigenvalues
+      (|lambda| above :func:`eigen_noise_floor`): the condition number of Q on its range,
+      ||Q|| ||Q^+||. For a non-singular Q it is the usual condition number; a singular Q
+      (every MaxCut QUBO) gets the finite value of its non-degenerate part, and ``rank < n``
+      says it is singular. A Q with no nonzero eigenvalue gets 1.0.
+    * ``matrix_spectral_gap`` is lambda_1 - lambda_0 (0.0 for one variable).
+    * A HUBO's metrics are those of its degree <= 2 part (the terms a QUBO matrix holds).
+
+    >>> from pennylane_qoro.local.analysis.polynomial import Polynomial
+    >>> singular = Polynomial.from_terms(2, {(0,): -1.0, (1,): -1.0, (0, 1): 2.0})
+    >>> m = matrix_metrics(singular)  # Q = [[-1, 1], [1, -1]]: eigenvalues -2 and 0
+    >>> m["rank"], m["matrix_condition_number"], m["matrix_spectral_gap"], m["is_psd"]
+    (1, 1.0, 2.0, False)
+    """
+    groups = tuple((idx, coef) for idx, coef in poly.term_groups() if idx.shape[1] <= 2)
+    lam = np.linalg.eigvalsh(qubo_matrix(poly.n, groups))
     tol = eigen_noise_floor(lam)
-    nz = np.abs(lam) > tol
+    size = np.abs(lam)
+    nz = size > tol
     rank = int(nz.sum())
-    cond = float(np.abs(lam).max() / np.abs(lam).min()) if rank == poly.n else None
+    cond = float(size[nz].max() / size[nz].min()) if rank else 1.0
     return {
         "is_psd": bool(lam.min() >= -tol),
         "rank": rank,
         "matrix_condition_number": cond,
-        "matrix_spectral_gap": float(lam[1] - lam[0]) if lam.size > 1 else None,
+        "matrix_spectral_gap": float(lam[1] - lam[0]) if lam.size > 1 else 0.0,
     }
 
 

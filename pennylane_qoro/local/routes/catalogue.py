@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from ..._version import __version__
+from ..bounds import query_int
 from ..deps import Owner, SettingsDep, StoreDep
 from ..handlers import error
 from ..models import (
@@ -80,8 +81,8 @@ async def credits(owner: Owner, store: StoreDep) -> CreditsResponse:
 
 @router.get("/credits/transactions/", response_model=TransactionsPage)
 async def transactions(request: Request, owner: Owner, store: StoreDep,
-                       page: Annotated[int, Query(ge=1)] = 1,
-                       page_size: Annotated[int, Query(ge=1)] = 20) -> Any:
+                       page: Annotated[int, query_int(ge=1)] = 1,
+                       page_size: Annotated[int, query_int(ge=1)] = 20) -> Any:
     """§2.6: page-number pagination, newest first."""
     page_size = min(page_size, MAX_PAGE_SIZE)
     count, rows = store.transactions(owner, page=page, page_size=page_size)

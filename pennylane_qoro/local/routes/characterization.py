@@ -45,6 +45,7 @@ from ..analysis.engine import DEFAULT_TIME_BUDGET, analyze
 from ..analysis.errors import ProblemError
 from ..analysis.html import render_html
 from ..analysis.submission import Submission, parse_submission
+from ..bounds import JsonBodyError, parse_json
 from ..deps import Owner, StoreDep
 from ..store import Conflict, Job, Store
 
@@ -78,15 +79,11 @@ class _Cache:
                 self._data.popitem(last=False)
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not valid JSON (non-finite numbers are refused)")
-
-
 def _parse_body(raw: bytes) -> Any:
     try:
-        return json.loads(raw or b"null", parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise ProblemError("body", f"not valid JSON: {exc}") from None
+        return parse_json(raw or b"null")
+    except JsonBodyError as exc:
+        raise ProblemError("body", str(exc)) from None
 
 
 def _bad_request(exc: ProblemError) -> JSONResponse:
@@ -127,6 +124,15 @@ def _stored_result(store: Store, job_id: str, owner: str) -> tuple[Job, dict | N
     job = _get_validate_job(store, job_id, owner)
     text = store.get_artifact(job_id, ARTIFACT) if job.status == "COMPLETED" else None
     return job, json.loads(text) if text else None
+
+
+def _result_or_400(store: Store, job_id: str, owner: str) -> tuple[Job, dict] | JSONResponse:
+    """The job and its §2 response body, or the 400 that names why the job has none."""
+    try:
+        job, stored = _stored_result(store, job_id, owner)
+    except ProblemError as exc:
+        return _bad_request(exc)
+    return job, _result_body(job, stored)
 
 
 def _get_validate_job(store: Store, job_id: str, owner: str) -> Job:
@@ -194,20 +200,17 @@ def create_router(*, compat_seed: bool | None = None,
     @router.get("/job/{job_id}/validation_result/")
     async def validation_result(job_id: str, owner: Owner, store: StoreDep) -> JSONResponse:
         """§2.15: the stored result, or the shape with nulls and the real status."""
-        try:
-            job, stored = _stored_result(store, job_id, owner)
-        except ProblemError as exc:
-            return _bad_request(exc)
-        return JSONResponse(_result_body(job, stored))
+        found = _result_or_400(store, job_id, owner)
+        return found if isinstance(found, JSONResponse) else JSONResponse(found[1])
 
     @router.get("/job/{job_id}/validation_result/html/")
     async def validation_html(job_id: str, owner: Owner, store: StoreDep) -> HTMLResponse:
         """§2.15: the self-contained HTML fragment (root class ``qvr-root``)."""
-        try:
-            job, stored = _stored_result(store, job_id, owner)
-        except ProblemError as exc:
-            return _bad_request(exc)
-        page = await run_in_threadpool(render_html, _result_body(job, stored), tag=job.tag)
+        found = _result_or_400(store, job_id, owner)
+        if isinstance(found, JSONResponse):
+            return found
+        job, body = found
+        page = await run_in_threadpool(render_html, body, tag=job.tag)
         return HTMLResponse(page)
 
     return router

@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+import anyio
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import ValidationError
 
+from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES, WAIT_PARAM
+from ..bounds import parse_json
 from ..deps import Owner, RunnerDep, SettingsDep, StoreDep, remember
 from ..handlers import format_validation
+from ..inline import finalize_answer, runs_inline
 from ..models import AddCircuitsRequest, AddCircuitsResponse
 from ..runner import Runner
 from ..store import Conflict, Job, Remember, Store
 from ..submission import SubmissionError, prepare_chunk
-from .jobs import MAX_WAIT
+from .jobs import MAX_WAIT, long_polls
 
 __all__ = ["INLINE_BODY_BYTES", "router"]
 
@@ -68,12 +73,10 @@ def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str,
     """The work of ``add_circuits/``, run in the thread pool (it gunzips and parses)."""
     if key is not None:
         store.recall(key)  # a re-sent chunk is answered before any parsing
-    try:
-        raw = json.loads(body, object_pairs_hook=_no_duplicate_keys)
-    except ValueError as exc:
-        if isinstance(exc, SubmissionError):
-            raise
-        raise SubmissionError(f"request body is not valid JSON: {exc}") from None
+    # The model fixes every field's shape (deeper nesting fails validation: no depth walk) and
+    # refuses NaN naming its field.
+    raw = parse_json(body, object_pairs_hook=_no_duplicate_keys, check_depth=False,
+                     finite=False)
     try:
         req = AddCircuitsRequest.model_validate(raw)
     except ValidationError as exc:
@@ -94,8 +97,10 @@ def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str,
         observables=chunk.observables, circuit_ham_map=chunk.circuit_ham_map,
         max_qubits=chunk.max_qubits, finalize=chunk.finalize, remember=key,
     )
-    if chunk.finalize:
-        runner.enqueue(job_id)
+    if chunk.finalize and runs_inline(chunk, job.n_circuits):
+        runner.run_here(job_id, owner)  # a small job: no pool hand-off (local/inline.py)
+    elif chunk.finalize:
+        runner.enqueue(job_id, owner)  # FIFO per token, tokens round robin
     return AddCircuitsResponse(job_id=job_id, circuits_added=len(chunk.circuits),
                                total_circuits=job.n_circuits, finalized=job.finalized,
                                max_wait=MAX_WAIT)
@@ -104,14 +109,31 @@ def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str,
 @router.post("/job/{job_id}/add_circuits/", status_code=200,
              response_model=AddCircuitsResponse)
 async def add_circuits(job_id: str, request: Request, owner: Owner, store: StoreDep,
-                       runner: RunnerDep, settings: SettingsDep) -> AddCircuitsResponse:
+                       runner: RunnerDep, settings: SettingsDep,
+                       wait: Annotated[float, Query(ge=0, alias=WAIT_PARAM)] = 0.0,
+                       ) -> AddCircuitsResponse | Response:
     """§2.8: append a chunk; the job starts when ``finalized`` is the string ``"true"``.
 
     Exactly 200 (seed/0.13 clients reject 201/202). The body is parsed here rather than by
     FastAPI so that repeated keys are refused and key order is kept.
+
+    Local extension (the answering finalize, advertised as ``max_finalize_wait`` in
+    ``job/init/`` answers): a finalizing chunk sent with ``?wait=<seconds>`` is answered once
+    the job ends or ``min(wait, MAX_WAIT)`` seconds pass, with ``status``, ``run_time`` and, for
+    a COMPLETED job of at most ``INLINE_RESULTS_MAX`` circuits, the ``results`` rows
+    (``local/inline.py``). Without ``wait`` the answer is the cloud's.
     """
     body = await request.body()
     key = remember(request, owner, body, settings, None)  # answer set once parsed
     if len(body) <= INLINE_BODY_BYTES:  # a few small circuits: cheaper than a thread hop
-        return _add_circuits(store, runner, job_id, owner, body, key)
-    return await run_in_threadpool(_add_circuits, store, runner, job_id, owner, body, key)
+        answer = _add_circuits(store, runner, job_id, owner, body, key)
+    else:
+        answer = await run_in_threadpool(_add_circuits, store, runner, job_id, owner, body, key)
+    if not (wait > 0 and answer.finalized):
+        return answer
+    status = store.status(job_id, owner)
+    if status[0] in LOCAL_ACTIVE_STATUSES:
+        status = await anyio.to_thread.run_sync(
+            store.wait_status, job_id, owner, min(wait, MAX_WAIT), limiter=long_polls(request)
+        )
+    return Response(finalize_answer(answer, store, owner, status), media_type="application/json")

@@ -8,7 +8,8 @@ recorded answer, no second job) and answers 429 with ``Retry-After`` when the to
 has ``max_active_jobs`` active jobs.
 
 Local extension (long polling): ``status/?wait=<seconds>`` holds the answer while the job is
-active, for at most :data:`MAX_WAIT` seconds; at most :data:`LONG_POLLS` polls wait at once
+active, for at most :data:`MAX_WAIT` seconds (``add_circuits/?wait=`` likewise, advertised as
+``max_finalize_wait`` in ``job/init/`` answers); at most :data:`LONG_POLLS` polls wait at once
 (each holds a thread, outside the default pool the routes use).
 
 Imports FastAPI, anyio, the standard library, ``protocol`` and ``local`` modules only.
@@ -24,8 +25,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES, REQUEST_ENCODINGS
+from ..bounds import parse_json, query_int
 from ..deps import Owner, RunnerDep, SettingsDep, StoreDep, remember
 from ..handlers import error
+from ..inline import result_rows_json
 from ..models import (
     CancelResponse,
     CreateFailedRequest,
@@ -33,6 +36,7 @@ from ..models import (
     ExecutionConfigSetResponse,
     InitRequest,
     JobIdResponse,
+    Progress,
     StatusResponse,
 )
 from ..simulator_options import from_execution_configuration, from_maestro_config, max_qubits
@@ -40,7 +44,7 @@ from ..store import Conflict, Job
 from ..submission import SubmissionError
 from .catalogue import CLUSTER, QPU_SYSTEM
 
-__all__ = ["LONG_POLLS", "MAX_WAIT", "router"]
+__all__ = ["LONG_POLLS", "MAX_WAIT", "long_polls", "router", "test_router"]
 
 MAX_WAIT = 5.0
 """Longest ``status/?wait=`` held open, in seconds (advertised as ``max_wait``)."""
@@ -51,6 +55,8 @@ MAX_RESULTS_LIMIT = 1000
 RATE_LIMIT_RETRY_AFTER = 1
 
 router = APIRouter()
+test_router = APIRouter()
+"""Test-only routes (``job/create_failed/``), mounted only by ``create_app(test_routes=True)``."""
 
 
 def _target(req: InitRequest) -> str | None:
@@ -99,7 +105,8 @@ def _options(target: str | None, execution_configuration: dict | None,
 
 
 def _init_response(job: Job) -> tuple[int, str]:
-    body = JobIdResponse(job_id=job.id, request_encodings=list(REQUEST_ENCODINGS))
+    body = JobIdResponse(job_id=job.id, request_encodings=list(REQUEST_ENCODINGS),
+                         max_finalize_wait=MAX_WAIT)
     return 201, body.model_dump_json()
 
 
@@ -122,10 +129,11 @@ async def init_job(req: InitRequest, request: Request, owner: Owner, store: Stor
         options=options, remember=key, max_active=settings.max_active_jobs,
         retry_after=RATE_LIMIT_RETRY_AFTER,
     )
-    return JobIdResponse(job_id=job_id, request_encodings=list(REQUEST_ENCODINGS))
+    return JobIdResponse(job_id=job_id, request_encodings=list(REQUEST_ENCODINGS),
+                         max_finalize_wait=MAX_WAIT)
 
 
-@router.post("/job/create_failed/", status_code=201, response_model=JobIdResponse,
+@test_router.post("/job/create_failed/", status_code=201, response_model=JobIdResponse,
              response_model_exclude_none=True)
 async def create_failed(req: CreateFailedRequest, owner: Owner,
                         store: StoreDep) -> JobIdResponse:
@@ -135,7 +143,7 @@ async def create_failed(req: CreateFailedRequest, owner: Owner,
     return JobIdResponse(job_id=job_id)
 
 
-def _long_polls(request: Request) -> anyio.CapacityLimiter:
+def long_polls(request: Request) -> anyio.CapacityLimiter:
     """The application's long-poll thread limiter, created in its event loop on first use."""
     limiter = getattr(request.app.state, "long_polls", None)
     if limiter is None:
@@ -158,17 +166,21 @@ async def job_status(request: Request, job_id: str, owner: Owner, store: StoreDe
     status, run_time, error = store.status(job_id, owner)
     if wait > 0 and status in LOCAL_ACTIVE_STATUSES:
         status, run_time, error = await anyio.to_thread.run_sync(
-            store.wait_status, job_id, owner, min(wait, MAX_WAIT), limiter=_long_polls(request)
+            store.wait_status, job_id, owner, min(wait, MAX_WAIT), limiter=long_polls(request)
         )
+    progress = None
+    if wait > 0 and status == "RUNNING":  # local extension (protocol.vocabulary.PROGRESS_FIELD)
+        done, total = store.progress(job_id)
+        progress = Progress(done=done, total=total)
     return StatusResponse(status=status, run_time=run_time,
                           error=error if status == "FAILED" else None,
-                          max_wait=MAX_WAIT if wait > 0 else None)
+                          max_wait=MAX_WAIT if wait > 0 else None, progress=progress)
 
 
 @router.get("/job/{job_id}/resultsV2/")
 async def results(request: Request, job_id: str, owner: Owner, store: StoreDep,
                   limit: Annotated[int, Query(ge=1, le=MAX_RESULTS_LIMIT)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+                  offset: Annotated[int, query_int(ge=0)] = 0) -> Response:
     """§2.10: exactly ``limit`` rows per page in submission order; 400 while unfinished.
 
     Each row's ``results`` is stored as finished JSON text, so the page is assembled as text
@@ -188,10 +200,7 @@ async def results(request: Request, job_id: str, owner: Owner, store: StoreDep,
             if offset > 0 else None)
     body = "".join([
         '{"count":', str(count), ',"next":', json.dumps(nxt), ',"previous":', json.dumps(prev),
-        ',"results":[',
-        ",".join(f'{{"label":{json.dumps(label)},"results":{result or "null"}}}'
-                 for label, result in rows),
-        "]}",
+        ',"results":', result_rows_json(rows), "}",
     ])
     return Response(body, media_type="application/json")
 
@@ -234,10 +243,7 @@ async def set_execution_config(job_id: str, request: Request, owner: Owner,
 
     The body is an ``ExecutionConfig`` payload, or ``{"maestro_config": {...}}``.
     """
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError as exc:
-        raise SubmissionError(f"request body is not valid JSON: {exc}") from None
+    body = parse_json(await request.body() or b"{}")
     if not isinstance(body, dict):
         raise SubmissionError("the execution configuration must be a JSON object")
     job = store.get_job(job_id, owner)

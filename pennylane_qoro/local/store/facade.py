@@ -55,7 +55,8 @@ class Store:
         idempotency_ttl (float): ``Idempotency-Key`` records older than this many seconds
             are purged by :meth:`recover`.
         idle_upload_seconds (float): an unfinalized upload untouched this long no longer
-            counts against its owner's ``max_active`` (:meth:`create_job`).
+            counts against its owner's ``max_active`` (:meth:`create_job`) and is FAILED by
+            :meth:`reap_uploads` (default 600 s).
 
     >>> from pennylane_qoro.local.store import Store, hash_token
     >>> store = Store()
@@ -120,21 +121,35 @@ class Store:
         owner = ledger.hash_token(token)
         with self._tx() as db:
             ledger.open_account(db, owner, grant=grant)
-        self._owners.add(owner)
+        if self.path is None:  # see owner_of
+            self._owners.add(owner)
         return token
 
     def owner_of(self, token: str) -> str | None:
-        """The owner key (token hash) of a known token, else ``None``."""
+        """The owner key (token hash) of a known, unrevoked token, else ``None``."""
         owner = ledger.hash_token(token)
         if owner in self._owners:
             return owner
-        # Tokens may be created by another process (``qoro-local token create``): look it up.
+        # Tokens may be created or revoked by another process (``qoro-local token ...``): a
+        # file database is asked every time; only an in-memory one (no other process) caches.
         with self._reading() as db:
             known = ledger.exists(db, owner)
         if known:
-            self._owners.add(owner)
+            if self.path is None:
+                self._owners.add(owner)
             return owner
         return None
+
+    def tokens(self) -> list[dict[str, str | bool]]:
+        """Every token by hash, oldest first: balance, usage, creation time, revoked."""
+        with self._reading() as db:
+            return ledger.accounts(db)
+
+    def revoke(self, owner: str) -> None:
+        """Refuse the token with this hash from now on (its jobs and ledger stay)."""
+        with self._tx() as db:
+            ledger.revoke(db, owner)
+        self._owners.discard(owner)
 
     def credits(self, owner: str) -> dict[str, str]:
         """The ``credits/`` body (qoro-api.md §2.5)."""
@@ -218,6 +233,11 @@ class Store:
         """``(status, run_time, error)``; the cheap query behind ``status/`` polling."""
         with self._reading() as db:
             return jobs.status(db, job_id, owner)
+
+    def progress(self, job_id: str) -> tuple[int, int]:
+        """``(circuits with a stored result, circuits)``: the ``status/`` progress extension."""
+        with self._reading() as db:
+            return jobs.progress(db, job_id)
 
     def wait_status(self, job_id: str, owner: str, timeout: float) -> tuple[str, float, str | None]:
         """:meth:`status`, after waiting up to ``timeout`` seconds for an active job to end.
@@ -378,15 +398,28 @@ class Store:
 
         A RUNNING job goes back to PENDING (its stored results are kept, so it resumes where
         it stopped) unless it was already started ``max_attempts`` times, in which case it
-        is FAILED with a reason and refunded. No job stays RUNNING. ``Idempotency-Key``
-        records older than ``idempotency_ttl`` are purged.
+        is FAILED with a reason and refunded. No job stays RUNNING. Uploads never finalized and
+        idle ``idle_upload_seconds`` (cut off by the previous process's end) are FAILED
+        (:meth:`reap_uploads`). ``Idempotency-Key`` records older than ``idempotency_ttl``
+        are purged.
 
         Returns:
             list[str]: ids of finalized PENDING jobs to queue, oldest first.
         """
         with self._tx() as db:
             idempotency.purge(db, older_than=self.idempotency_ttl)
-            return queue.recover(db, max_attempts=self.max_attempts)
+            resumed = queue.recover(db, max_attempts=self.max_attempts)
+            jobs.reap_uploads(db, idle_seconds=self.idle_upload_seconds)
+            return resumed
+
+    def reap_uploads(self) -> list[str]:
+        """FAIL (with a reason) every PENDING job whose upload was never finalized and has
+        been idle ``idle_upload_seconds``; returns their ids. The service calls this
+        periodically (``reaper.py``) and :meth:`recover` at start-up, so an upload cut off
+        by a crash does not stay PENDING forever.
+        """
+        with self._tx() as db:
+            return jobs.reap_uploads(db, idle_seconds=self.idle_upload_seconds)
 
     # ------------------------------------------------------------------ other routes
 

@@ -35,6 +35,7 @@ __all__ = [
     "ids",
     "insert",
     "owned",
+    "reap_uploads",
     "select",
     "set_options",
     "set_status",
@@ -100,6 +101,26 @@ def enforce_active_limit(db: sqlite3.Connection, owner: str, *, max_active: int,
         )
 
 
+def reap_uploads(db: sqlite3.Connection, *, idle_seconds: float) -> list[str]:
+    """FAIL every PENDING job whose upload was not finalized and is idle ``idle_seconds``.
+
+    Nothing was debited before finalizing, so nothing is refunded. Returns the failed ids.
+    """
+    stale = [job_id for (job_id,) in db.execute(
+        "SELECT id FROM jobs WHERE status = 'PENDING' AND finalized = 0 AND updated_at <= ?",
+        (ago(idle_seconds),),
+    )]
+    message = (f"the upload was never finalized: nothing arrived for {idle_seconds:g} s (the "
+               "client stopped or lost its connection); submit the job again")
+    stamp = now()
+    for job_id in stale:
+        db.execute(
+            "UPDATE jobs SET status = 'FAILED', error = ?, updated_at = ? WHERE id = ?",
+            (message, stamp, job_id),
+        )
+    return stale
+
+
 def ids(db: sqlite3.Connection, owner: str) -> list[str]:
     """Every job id of an owner, oldest first."""
     return [
@@ -122,6 +143,14 @@ def status(db: sqlite3.Connection, job_id: str, owner: str) -> tuple[str, float,
     if row is None:
         raise NotFound(job_id)
     return row
+
+
+def progress(db: sqlite3.Connection, job_id: str) -> tuple[int, int]:
+    """``(circuits with a stored result, circuits)`` of a job (``(0, 0)`` if there is none)."""
+    row = db.execute(
+        "SELECT count(result), count(*) FROM circuits WHERE job_id = ?", (job_id,)
+    ).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def append_chunk(db: sqlite3.Connection, job_id: str, owner: str, *,

@@ -1,9 +1,9 @@
 """Tokens and credits: hashed bearer tokens, balances and the transaction ledger.
 
-Owns the ``tokens`` and ``transactions`` tables: opening an account for a new token (one
-``PURCHASE`` transaction), looking a token up by its sha256, the ``credits/`` body
-(qoro-api.md §2.5), ledger pages (§2.6), and moving credits (``USAGE`` debits, ``REFUND``s of
-circuits that never ran).
+Owns the ``tokens``, ``revoked`` and ``transactions`` tables: opening an account for a new
+token (one ``PURCHASE`` transaction), looking a token up by its sha256 (a revoked one is
+unknown), listing and revoking tokens, the ``credits/`` body (qoro-api.md §2.5), ledger pages
+(§2.6), and moving credits (``USAGE`` debits, ``REFUND``s of circuits that never ran).
 
 Amounts are integers in hundredths of a credit and are written as decimal strings on the wire
 (qoro-api.md §2.5). Every function takes the open connection; the caller
@@ -23,6 +23,7 @@ from .records import now
 
 __all__ = [
     "DEFAULT_GRANT",
+    "accounts",
     "balance",
     "credits",
     "exists",
@@ -32,6 +33,7 @@ __all__ = [
     "new_token",
     "open_account",
     "refund_unrun",
+    "revoke",
     "transactions",
 ]
 
@@ -76,8 +78,29 @@ def open_account(db: sqlite3.Connection, owner: str, *, grant: int) -> None:
 
 
 def exists(db: sqlite3.Connection, owner: str) -> bool:
-    """Whether a token with this hash is known."""
-    return db.execute("SELECT 1 FROM tokens WHERE hash = ?", (owner,)).fetchone() is not None
+    """Whether a token with this hash is known and not revoked."""
+    return db.execute(
+        "SELECT 1 FROM tokens WHERE hash = ? AND hash NOT IN (SELECT hash FROM revoked)",
+        (owner,),
+    ).fetchone() is not None
+
+
+def accounts(db: sqlite3.Connection) -> list[dict[str, str | bool]]:
+    """Every token (by hash, oldest first) with its balance, usage and whether it is revoked."""
+    rows = db.execute(
+        "SELECT t.hash, t.balance, t.total_used, t.created_at, r.revoked_at FROM tokens t "
+        "LEFT JOIN revoked r ON r.hash = t.hash ORDER BY t.created_at, t.hash"
+    ).fetchall()
+    return [
+        {"hash": owner, "balance": format_amount(value), "total_used": format_amount(used),
+         "created_at": created, "revoked": revoked is not None}
+        for owner, value, used, created, revoked in rows
+    ]
+
+
+def revoke(db: sqlite3.Connection, owner: str) -> None:
+    """Refuse a token from now on (its row and ledger stay; idempotent)."""
+    db.execute("INSERT OR IGNORE INTO revoked (hash, revoked_at) VALUES (?, ?)", (owner, now()))
 
 
 def balance(db: sqlite3.Connection, owner: str) -> int:

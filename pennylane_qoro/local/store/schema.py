@@ -8,6 +8,8 @@ migration steps yet. A change that alters an existing table must add one here, r
 
 Tables:
   * ``tokens``: sha256 of each bearer token (never the token itself), its balance and usage;
+  * ``revoked``: tokens revoked by ``qoro-local token revoke`` (their rows and ledger stay, so
+    the jobs they ran keep their accounting);
   * ``transactions``: the credit ledger (``PURCHASE`` grants, ``USAGE`` debits, ``REFUND``s);
   * ``jobs``: one row per job (status, envelope, simulator options, cost, error, run time);
   * ``templates``: the template texts of template jobs (qoro-api.md §2.8 shape b);
@@ -46,6 +48,10 @@ CREATE TABLE IF NOT EXISTS transactions (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transactions_owner ON transactions (owner, id);
+CREATE TABLE IF NOT EXISTS revoked (
+    hash TEXT PRIMARY KEY,
+    revoked_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,

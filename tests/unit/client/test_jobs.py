@@ -27,7 +27,7 @@ from pennylane_qoro.client import (
 from pennylane_qoro.local import FaultPlan
 from pennylane_qoro.protocol.observables import decode_observables
 from pennylane_qoro.protocol.text import compress_text, decompress_text
-from pennylane_qoro.protocol.vocabulary import MAX_PAYLOAD_BYTES
+from pennylane_qoro.protocol.vocabulary import FINALIZE_WAIT_FIELD, MAX_PAYLOAD_BYTES
 
 pytestmark = pytest.mark.usefixtures("no_key_in_logs")
 
@@ -283,7 +283,8 @@ class TestResults:
 
     def test_empty_page_with_next_link(self, client, qoro):
         job_id = self._completed(client)
-        qoro.inject("GET", "results", FaultPlan(status=200, body={"results": [], "next": "x"}))
+        page = {"count": 2, "results": [], "next": "x"}
+        qoro.inject("GET", "results", FaultPlan(status=200, body=page))
         with pytest.raises(WireDecodeError, match="empty results page"):
             client.results(job_id)
 
@@ -291,12 +292,13 @@ class TestResults:
         "page, match",
         [
             ({"next": None}, "no rows list"),
-            ({"results": [{"label": "a"}], "next": None}, "without label/results"),
+            ({"count": 1, "results": [{"label": "a"}], "next": None}, "without label/results"),
             (
                 {
                     "results": [
                         {"label": "a", "results": {"encoding": "qh1", "payload": "UUgyAA=="}}
                     ],
+                    "count": 1,
                     "next": None,
                 },
                 "circuit 'a': version mismatch",
@@ -310,14 +312,17 @@ class TestResults:
             client.results(job_id)
 
     def test_missing_rows_are_reported(self, client, qoro):
+        # the paging path: the service does not advertise the answering finalize
+        qoro.inject("POST", "init", FaultPlan(action="edit", remove=(FINALIZE_WAIT_FIELD,)))
         qoro.inject(
             "GET",
             "results",
             FaultPlan(
-                status=200, body={"results": [{"label": "c0", "results": {"0": 1}}], "next": None}
+                status=200,
+                body={"count": 1, "results": [{"label": "c0", "results": {"0": 1}}], "next": None},
             ),
         )
-        with pytest.raises(WireDecodeError, match="no result rows for 1 label"):
+        with pytest.raises(WireDecodeError, match="says count 1, expected 2"):
             client.run(bound_spec(2))
 
     def test_plain_dicts_pass_through(self, client, qoro):
@@ -326,7 +331,8 @@ class TestResults:
             {"label": "c0", "results": {"01": 3}, "metadata": {"i": 0}},  # other keys kept
             {"label": "c1", "results": None},
         ]
-        qoro.inject("GET", "results", FaultPlan(status=200, body={"results": rows, "next": None}))
+        page = {"count": 2, "results": rows, "next": None}
+        qoro.inject("GET", "results", FaultPlan(status=200, body=page))
         assert client.results(job_id) == rows
 
 

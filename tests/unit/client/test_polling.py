@@ -129,6 +129,7 @@ class TestWait:
         edit = FaultPlan(action="edit", update=extra, remove=() if extra else ("run_time",),
                          times=None)
         qoro.inject("GET", "status", edit)
+        qoro.inject("POST", "add", edit)  # the answering finalize carries run_time too
         assert client.run(bound_spec(1)).run_time == expected
 
     @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")

@@ -29,3 +29,17 @@ class TestPool:
         pool.submit(done.set)
         assert done.wait(10)
         pool.shutdown()
+
+    def test_lanes_take_turns_fifo_within_each_and_unlaned_tasks_go_first(self) -> None:
+        pool = Pool(1)
+        gate = threading.Event()
+        order: list[str] = []
+        pool.submit(gate.wait)  # holds the only worker while the queue fills
+        for i in range(4):
+            pool.submit(lambda i=i: order.append(f"a{i}"), lane="alice")
+        for i in range(2):
+            pool.submit(lambda i=i: order.append(f"b{i}"), lane="bob")
+        pool.submit(lambda: order.append("now"))  # a running job's circuit
+        gate.set()
+        pool.shutdown(timeout=10)
+        assert order == ["now", "a0", "b0", "a1", "b1", "a2", "a3"]

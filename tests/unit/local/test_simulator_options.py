@@ -34,7 +34,8 @@ class TestMaestroConfig:
         ({"simulation_type": "MPS"}, "integer code"),
         ({"seed": -1}, "['seed'] = -1 is out of range"),
         ({"simulator_type": 6}, "not available"),
-        ({"noise_model": []}, "noisy simulation is not supported"),
+        ({"noise_model": [{"method": "set_bit_flip", "args": [0]}]}, "missing p"),
+        ({"noise_model": [{"method": "get_all"}]}, "unknown noise setter"),
         ({"distributed_options": {"a": "b"}}, "distributed_options"),
         ({"mps_sampling": None}, "must not be null"),
     ])
@@ -65,7 +66,8 @@ class TestExecutionConfiguration:
         ({"api_meta": {"optimization_level": "2"}}, "['optimization_level'] must be int"),
         ({"bond_dimension": 0}, "must be >= 1"),
         ({"simulation_type": 7}, "7 is not a known code"),  # DensityMatrix is 0.15-only
-        ({"noisy_device": "ibm_fake_fez"}, "not supported"),
+        ({"noisy_device": "ibm_fake_fez"}, "named fake devices are not available"),
+        ({"noise_scaling_factor": 0.5}, "only applies with 'noisy_device'"),
         ({"precision": "double"}, "unknown key 'precision'"),
     ])
     def test_errors(self, raw: dict, needle: str) -> None:
@@ -80,3 +82,24 @@ class TestLimits:
     ])
     def test_max_qubits(self, opts: dict, limit: int) -> None:
         assert options.max_qubits(opts)[0] == limit
+
+
+class TestNoiseKeys:
+    MODEL = ({"method": "set_depolarizing", "args": [0, 0.1], "kwargs": {}},)
+
+    def test_noise_keys_are_kept_beside_the_config(self) -> None:
+        opts = options.from_maestro_config({"simulation_type": 7, "noise_model": list(self.MODEL),
+                                            "noise_seed": 4, "noise_realizations": 2})
+        assert opts == {"simulation_type": 7, "noise_model": list(self.MODEL), "noise_seed": 4,
+                        "noise_realizations": 2}
+        assert options.simulator_config(opts).simulation_type.value == 7  # noise keys left out
+
+    def test_empty_model_is_no_noise(self) -> None:
+        assert options.from_maestro_config({"noise_model": []}) == {}
+
+    def test_maestros_own_checks_name_the_call(self) -> None:
+        bad = [{"method": "set_t1", "args": [0, 0.1]},
+               {"method": "set_thermal_relaxation", "args": [0, 1e-8, 1e-5, 1e-5]}]
+        with pytest.raises(options.ConfigError, match=r"\['noise_model'\]\[1\] "
+                                                      r"set_thermal_relaxation: .*double-count"):
+            options.from_maestro_config({"simulation_type": 7, "noise_model": bad})

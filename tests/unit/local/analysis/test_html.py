@@ -32,6 +32,15 @@ class TestHtml:
         return {"job_id": "j-1", "status": "COMPLETED", "created_at": "t0", "completed_at": "t1",
                 **resp, **extra}
 
+    def test_hardness_is_rounded_like_the_text_summary(self):
+        """Test the heading shows the score as the summary does (``17/100``, not
+        ``16.7526/100``): the same rounding in text and HTML."""
+        result = self._result()
+        score = result["hardness"]["hardness_score"]
+        page = render_html(result)
+        assert f"Hardness {score:.0f}/100 (" in page
+        assert f"Hardness {score:.6g}/100" not in page or float(f"{score:.6g}").is_integer()
+
     def test_fragment_parses_and_is_self_contained(self):
         """Test the root class, no script and no external asset."""
         page = render_html(self._result())
