@@ -35,16 +35,18 @@ class TestFinalizedStatus:
         assert info.value.job_id == "j"
 
 
+DONE = {"status": "COMPLETED", "run_time": 0.0}
+
+
 class TestInlineRows:
-    done = {"status": "COMPLETED", "run_time": 0.0}
 
     def test_rows_are_decoded(self) -> None:
-        assert inline_rows("j", answer(results=[ROW]), self.done) == [ROW]
+        assert inline_rows("j", answer(results=[ROW]), DONE) == [ROW]
 
     @pytest.mark.parametrize("fields", [{}, {"results": []}, {"results": "x"},
                                         {"results": [ROW, ROW]}])
     def test_anything_incomplete_means_page(self, fields: dict) -> None:
-        assert inline_rows("j", answer(**fields), self.done) is None
+        assert inline_rows("j", answer(**fields), DONE) is None
 
 
 def test_positive_number() -> None:
