@@ -117,7 +117,7 @@ def parse_json(body: bytes | str, *,
         Any: the parsed value.
 
     Raises:
-        JsonBodyError: not JSON, ``NaN``/``Infinity``, an integer of over 4300 digits, or
+        JsonBodyError: not JSON, not text, ``NaN``/``Infinity``, an integer of over 4300 digits, or
             nesting deeper than :data:`MAX_JSON_DEPTH`.
 
     >>> parse_json(b'{"a": [1, 2]}')
@@ -134,6 +134,9 @@ def parse_json(body: bytes | str, *,
         value, too_deep = None, True
     except JsonBodyError:
         raise
+    except UnicodeDecodeError as exc:  # json.loads guesses UTF-8/16/32 from the first bytes
+        raise JsonBodyError(f"request body is not UTF-8 JSON text: {exc.reason} at byte "
+                            f"{exc.start}") from None
     except ValueError as exc:
         if type(exc) is not json.JSONDecodeError and object_pairs_hook is not None \
                 and "digits" not in str(exc):

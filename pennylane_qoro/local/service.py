@@ -128,7 +128,7 @@ class _Stack:
                  log_level: str = "warning", access_log: bool = False,
                  keep_alive: int = KEEP_ALIVE_SECONDS, test_routes: bool = False,
                  timing: Timing | None = None,
-                 idle_upload_seconds: float = IDLE_UPLOAD_SECONDS):
+                 idle_upload_seconds: float = IDLE_UPLOAD_SECONDS, own_logging: bool = False):
         # One serving process per database file, taken before the store is opened so this
         # start-up's recovery never touches the jobs of a live process (db_lock.py).
         try:
@@ -156,9 +156,14 @@ class _Stack:
         self.port = self.sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}/api"
+        # Only the foreground CLI installs uvicorn's log handlers. An in-process service leaves
+        # the host program's logging alone: uvicorn's handlers hold the sys.stderr of the
+        # moment they are made, which (under pytest, in notebooks) is closed by the time the
+        # service's last lines are logged at interpreter exit.
         self.server = uvicorn.Server(uvicorn.Config(
             app, log_level=log_level, access_log=access_log, lifespan="on",
             timeout_keep_alive=keep_alive,
+            **({} if own_logging else {"log_config": None}),
         ))
 
     def serve_forever(self) -> None:
@@ -322,7 +327,7 @@ def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
     stack = _Stack(db=db, workers=workers, host=host, port=port, max_body_bytes=max_body_bytes,
                    max_active_jobs=max_active_jobs, log_level=log_level,
                    access_log=log_level == "debug", test_routes=test_routes, timing=timing,
-                   idle_upload_seconds=idle_upload_seconds)
+                   idle_upload_seconds=idle_upload_seconds, own_logging=True)
     (announce or _print_now)(f"serving {stack.url}")
     try:
         stack.serve_forever()

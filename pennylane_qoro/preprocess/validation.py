@@ -85,8 +85,9 @@ def reject_unsupported_measurements(
     """DeviceError for measurements a Qoro job cannot give: state vectors, density matrices,
     custom state measurements, sample/counts without shots (the error says how to add shots).
     A Qoro service returns histograms and expectation values only. Measurements are named as
-    the user wrote them (``qml.counts()``); the wording keeps PennyLane's "not accepted ..."
-    phrases, which PennyLane's device test suite matches.
+    the user wrote them (``qml.counts()``); the message says "not supported", which PennyLane's
+    device test suite (``pl-device-test --skip-ops``) matches to tell unsupported features
+    from bugs.
 
     Args:
         tape (QuantumScript): the circuit.
@@ -103,13 +104,13 @@ def reject_unsupported_measurements(
         what = measurement_name(mp)
         if not tape.shots and accepts(caps.filter(finite_shots=True), mp, True):
             raise DeviceError(
-                f"{what} needs shots: it is not accepted for analytic simulation (shots=None) "
+                f"{what} needs shots: it is not supported for analytic simulation (shots=None) "
                 f"on {name}. Give the QNode shots with qml.set_shots(qnode, shots=1000) (or "
                 "the decorator @qml.set_shots(1000)), or build the device with shots=1000."
             )
         where = "with finite shots" if tape.shots else "for analytic simulation"
         raise DeviceError(
-            f"{what} is not accepted {where} on {name}: a Qoro service returns measurement "
+            f"{what} is not supported {where} on {name}: a Qoro service returns measurement "
             "histograms and expectation values, never the quantum state. Measure "
             "qml.expval(), qml.var(), qml.probs() or, with shots, qml.sample() / qml.counts()."
         )

@@ -113,6 +113,20 @@ class TestDeepJson:
         assert r.status_code == 400 and "deeper than" in r.json()["detail"], r.text
 
 
+@pytest.mark.parametrize("body", [b"\x00\x00\x01\x00\x00\x80", b'{"a": "\xff"}'],
+                         ids=["utf32-guess", "latin1-byte"])
+@pytest.mark.parametrize("route", ["add_circuits", "execution_config", "submit_qubo"])
+def test_body_that_is_not_text_is_400(api: Api, route: str, body: bytes) -> None:
+    """Test that bytes no UTF encoding decodes are a 400 saying so, and the job stays usable."""
+    job_id = api.init("VALIDATE", simulator_cluster=None) if route == "submit_qubo" \
+        else api.init()
+    r = api.post(f"job/{job_id}/{route}/", data=body,
+                 headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert "not UTF-8 JSON text" in r.json()["detail"]
+    assert api.status(job_id)["status"] == "PENDING"
+
+
 def test_create_failed_needs_the_test_flag(tmp_path: Path) -> None:
     """Test that job/create_failed/ is not served without the test flag."""
     with serve(db=tmp_path / "jobs.sqlite") as svc:

@@ -72,7 +72,8 @@ class TestStateMeasurements:
         """Test the PennyLane name, the reason and the alternatives."""
         dev = make_device(2)
         text = str(_no_job(dev, _qnode(dev, measure)))
-        assert text.startswith(f"{written} is not accepted for analytic simulation on qoro.maestro")
+        assert text.startswith(
+            f"{written} is not supported for analytic simulation on qoro.maestro")
         assert "never the quantum state" in text and "qml.expval()" in text
         assert "vnentropy" not in text and "mutualinfo" not in text
 
@@ -80,7 +81,7 @@ class TestStateMeasurements:
         """Test the finite-shot wording (PennyLane's device suite matches it)."""
         dev = make_device(2)
         text = str(_no_job(dev, _qnode(dev, qml.state, shots=10)))
-        assert text.startswith("qml.state() is not accepted with finite shots on qoro.maestro")
+        assert text.startswith("qml.state() is not supported with finite shots on qoro.maestro")
 
 
 class TestNearMisses:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from pennylane_qoro.local.service import KEEP_ALIVE_SECONDS, _Stack
 
 
@@ -26,3 +29,25 @@ class TestStack:
         finally:
             stack.close()
 
+
+
+def test_embedded_service_exits_quietly_after_its_stderr_closed(tmp_path) -> None:
+    """Test that stopping the embedded service at exit logs nothing into a closed stream.
+
+    pytest and notebooks swap ``sys.stderr`` for a stream they close before ``atexit``
+    handlers run; uvicorn's own handlers would hold that stream ("--- Logging error ---").
+    """
+    script = tmp_path / "embedded.py"
+    script.write_text(
+        "import io, logging, sys\n"
+        "logging.basicConfig(level=logging.INFO)\n"  # the host program logs at INFO
+        "real, sys.stderr = sys.stderr, io.StringIO()\n"
+        "from pennylane_qoro.local import start\n"
+        "start()\n"
+        "logging.getLogger('uvicorn.error').setLevel(logging.INFO)\n"  # as when debugging
+        "sys.stderr.close(); sys.stderr = real\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Logging error" not in proc.stderr, proc.stderr
