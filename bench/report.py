@@ -225,3 +225,19 @@ def plot_scaling(results: dict, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Redraw the scaling plot from a saved results file, without rerunning the benchmark:
+    ``python -m bench.report [docs/bench_results.json]`` writes ``bench_scaling.png`` next to it.
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    source = Path(args[0] if args else Path(__file__).resolve().parent.parent / "docs" / JSON_NAME)
+    out = plot_scaling(json.loads(source.read_text()), source.with_name(PLOT_NAME))
+    print(f"plot written: {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -209,9 +209,10 @@ ax.bar(values, p1_dist[values], width, label=f"QAOA p=1, recommended angles ({SH
        color="tab:blue")
 ax.bar(values + width, p2_dist[values], width, label=f"QAOA p=2, optimised ({SHOTS} shots)",
        color="tab:orange")
-# the label sits below the legend, in the empty middle of the plot, its arrow on the best bar
-ax.annotate(f"maximum cut ({max_cut})",
-            xy=(max_cut + width, max(p2_dist[max_cut], p1_dist[max_cut])),
+# the label sits below the legend, in the empty middle of the plot, its arrow on the top of
+# the taller QAOA bar at the maximum cut
+tallest = max((p1_dist[max_cut], 0.0), (p2_dist[max_cut], width))
+ax.annotate(f"maximum cut ({max_cut})", xy=(max_cut + tallest[1], tallest[0]),
             xytext=(max_cut - 3.5, 0.62), arrowprops={"arrowstyle": "->"})
 ax.set_xlim(-0.6, max_cut + 0.6)
 ax.set_xticks(values)

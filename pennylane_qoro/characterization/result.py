@@ -34,12 +34,50 @@ def _first(d: dict | None, *keys: str) -> Any:
     return None
 
 
-def _num(v: Any, fmt: str = ".4g") -> str:
+def _num(v: Any) -> str:
+    """Display text of one number, the rounding rule of the service's HTML report
+    (``local/analysis/labels.fmt``): 4 significant digits, ``not computed`` for None."""
     if v is None:
         return "not computed"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
-        return format(v, fmt)
+        text = f"{v:.4g}"
+        return "0" if text == "-0" else text
     return str(v)
+
+
+_ENCODINGS = {  # the words of the service's HTML report (local/analysis/labels.py)
+    "legacy": "a comma-key coefficient dictionary (the 'legacy' wire encoding)",
+    "factored_v1": "low-rank factors F diag(s) F^T + diag(d) (the 'factored_v1' encoding)",
+}
+_TIERS = {
+    "exact": "all 2^n energies enumerated (optimum, gap and degeneracy exact)",
+    "heuristic": "too many variables to enumerate; optimum, gap and degeneracy not computed, "
+                 "best energy from heuristics",
+}
+_REFUSALS = {
+    "mixer_not_supported_locally": "the XY mixer is not analysed by the local service",
+    "walsh_expansion_too_large": "the Ising form of this HUBO is too large to expand",
+    "closed_form_budget": "the closed form would need more memory than its budget",
+    "hubo_beyond_statevector": "a HUBO above 20 variables needs a statevector the service "
+                               "does not simulate",
+}
+
+
+def _regime_text(regime: str | None, confidence: str | None, reason: str | None,
+                 method: str | None) -> str:
+    """What ``regime`` says about how <C> was obtained (the HTML report's words)."""
+    if regime is None:
+        return "not evaluated"
+    if regime == "refuse":
+        return "not evaluated: " + _REFUSALS.get(reason or "", reason or "refused")
+    how = {"closed_form_p1": "closed form", "statevector": "statevector simulation"}.get(
+        method or "", method)
+    what = "<C> at p=1 computed exactly" if regime == "exact" else f"<C> at p=1: regime {regime}"
+    return (what + (f" ({how})" if how else "")
+            + (f", confidence {confidence}" if confidence else "")
+            + "; this is about the QAOA expectation, not about the optimum")
 
 
 @dataclass(eq=False)
@@ -57,7 +95,7 @@ class CharacterizationResult:
         encoding (str | None): ``"legacy"`` or ``"factored_v1"``.
         lossy_encoding (bool): a truncated factored payload was sent (<= 1e-3 relative error).
         reference_states (tuple[str, ...]): the references sent.
-        reference_source (str | None): ``"user"`` or how the helper chose them.
+        reference_source (str | None): ``"user"`` or how ``characterize`` chose them.
         raw (dict): the server's JSON as received.
     """
 
@@ -140,6 +178,9 @@ class CharacterizationResult:
 
     @property
     def quality_score(self) -> float | None:
+        """The report's 0-100 score under whichever name the service used: the reference
+        concentration score (current), else the formulation quality, else the older
+        ``target_achievability`` / ``quality_at_best`` / ``quality_score``."""
         return self._r("reference_concentration_score", "formulation_quality",
                        "target_achievability", "quality_at_best", "quality_score")
 
@@ -246,52 +287,106 @@ class CharacterizationResult:
 
     # -- rendering ----------------------------------------------------------------------------
     def summary(self) -> str:
-        """A readable multi-line summary."""
+        """A readable multi-line summary: every term says what it is, numbers are rounded as
+        in the service's HTML report (4 significant digits, 0-100 scores as whole numbers)."""
         lines = [f"Characterization {self.job_id} ({self.status}, {self.source})"]
-        if self.problem is not None:
-            p = self.problem
-            lines.append(f"  problem: {p.n} variables, {len(p.terms)} terms, degree "
-                         f"{p.degree}, from {p.source}; sent as {self.encoding}"
-                         + (" (lossy, <= 1e-3 relative error)" if self.lossy_encoding else ""))
-            if p.offset:
-                lines.append(f"  constant offset {p.offset:.6g} not sent: service energies "
-                             "exclude it (best_energy adds it back)")
-        if self.reference_states:
-            refs = ", ".join(self.reference_states[:4]) + (
-                " ..." if len(self.reference_states) > 4 else "")
-            lines.append(f"  reference states ({self.reference_source}): {refs}")
-        lines.append(f"  regime: {self.regime or 'not reported'}"
-                     + (f" ({self.confidence})" if self.confidence else "")
-                     + (f", refused: {self.refuse_reason}" if self.refuse_reason else ""))
-        if self.hardness:
-            score = self.hardness_score
-            lines.append(f"  difficulty: {self.difficulty}"
-                         + (f" (local index {score:.0f}/100)" if score is not None else "")
-                         + f"; cost gap {_num(self.cost_gap)} (normalised "
-                         f"{_num(self.cost_gap_normalized)}), degeneracy "
-                         f"{_num(self.ground_state_degeneracy)}, treewidth "
-                         f"{_num(self.treewidth_estimate)}")
-        else:
-            lines.append("  hardness: not requested (preset='deep' runs it)")
-        ar = self.approximation_ratio
-        err = self.approximation_ratio_error_bound
-        lines.append(f"  p=1 approximation ratio: {_num(ar)}"
-                     + (f" +/- {err:.2g}" if ar is not None and err else ""))
-        lines.append(f"  concentration ratio: {_num(self.concentration_ratio)}; quality score "
-                     f"{_num(self.quality_score)}")
-        if self.best_energy is not None:
-            lines.append(f"  best energy: {self.best_energy:.6g} (offset included)")
-        bp = self.best_parameters
-        if bp:
-            lines.append(f"  best p=1 angles: gamma={_num(bp.get('gamma'))}, "
-                         f"beta={_num(bp.get('beta'))}")
+        lines += self._problem_lines()
+        lines += self._hardness_lines()
+        lines += self._qaoa_lines()
+        if self.recommendations:
+            lines.append("  recommendations (action: change the problem or the plan; warn: worth "
+                         "checking; info: information):")
         for r in self.recommendations:
-            lines.append(f"  [{r.get('level', '?')}] {r.get('text', '')}")
+            lines.append(f"    [{r.get('level', '?')}] {r.get('text', '')}")
         stamps = [f"created {self.created_at}" if self.created_at else "",
                   f"completed {self.completed_at}" if self.completed_at else ""]
         if any(stamps):
             lines.append("  " + ", ".join(s for s in stamps if s))
         return "\n".join(lines)
+
+    def _problem_lines(self) -> list[str]:
+        lines = []
+        if self.problem is not None:
+            p = self.problem
+            lines.append(f"  problem: {p.n} variables, {len(p.terms)} terms, degree {p.degree}, "
+                         f"from {p.source}; sent as "
+                         + _ENCODINGS.get(self.encoding or "", str(self.encoding))
+                         + (" (lossy, <= 1e-3 relative error)" if self.lossy_encoding else ""))
+            if p.offset:
+                lines.append(f"  constant offset {_num(p.offset)} not sent: service energies "
+                             "exclude it (best_energy adds it back)")
+        if self.reference_states:
+            refs = ", ".join(self.reference_states[:4]) + (
+                " ..." if len(self.reference_states) > 4 else "")
+            lines.append(f"  reference states ({self.reference_source}): {refs}")
+        tier = _first(self.local, "tier")
+        if tier in _TIERS:
+            lines.append(f"  tier: {tier}: {_TIERS[tier]}")
+        return lines
+
+    def _hardness_lines(self) -> list[str]:
+        if not self.hardness:
+            return ["  hardness: not requested (preset='deep' runs it)"]
+        score = self.hardness_score
+        reason = _first(self.hardness, "difficulty_reason")
+        lines = [f"  difficulty (of finding the optimum classically): {self.difficulty}"
+                 + (f": {reason}" if reason else "")
+                 + (f" [hardness index {score:.0f}/100, local-v1]"
+                    if score is not None and "hardness index" not in (reason or "") else "")]
+        gap, gap_n = self.cost_gap, self.cost_gap_normalized
+        lines.append(f"  spectrum: gap to the first excited level {_num(gap)}"
+                     + (f" ({_num(gap_n)} of the energy range)" if gap_n is not None else "")
+                     + f"; optimal assignments {_num(self.ground_state_degeneracy)}; treewidth "
+                     f"estimate {_num(self.treewidth_estimate)}"
+                     + ("; gap and optimal assignments need the exact spectrum"
+                        if gap is None and self.ground_state_degeneracy is None else ""))
+        return lines
+
+    def _best_energy_line(self) -> str | None:
+        if self.best_energy is None:
+            return None
+        base = self.classical_baseline or _first(self.local, "classical_baseline") or {}
+        if _first(base, "exact_ground_energy") is not None or _first(
+                _first(self.local, "spectrum"), "energy_min") is not None:
+            how = "the optimum, exact"
+        elif base.get("proven_optimal"):
+            how = "proven optimal"
+        elif _first(base, "lower_bound", "relaxation_bound") is not None:
+            bound = _first(base, "lower_bound", "relaxation_bound") + (self.offset or 0.0)
+            how = f"best found, not proven optimal: lower bound {_num(bound)}"
+        else:
+            how = "best found"
+        return f"  best energy: {_num(self.best_energy)} ({how}; offset included)"
+
+    def _qaoa_lines(self) -> list[str]:
+        lines = [x for x in (self._best_energy_line(),) if x]
+        lines.append("  p=1 QAOA: " + _regime_text(self.regime, self.confidence,
+                                                   self.refuse_reason,
+                                                   _first(_first(self.local, "qaoa"), "method")))
+        bp = self.best_parameters
+        if bp:
+            lines.append(f"    best angles: gamma={_num(bp.get('gamma'))}, "
+                         f"beta={_num(bp.get('beta'))}, <C> = {_num(bp.get('expectation'))}")
+        ar, err = self.approximation_ratio, self.approximation_ratio_error_bound
+        interval = _first(_first(self.local, "qaoa"), "approximation_ratio_interval")
+        shown = (f"between {_num(interval[0])} and {_num(interval[1])} (C_min and C_max "
+                 "estimated)" if ar is None and interval and None not in interval
+                 else _num(ar) + (f" +/- {err:.2g}" if ar is not None and err else ""))
+        lines.append(f"    approximation ratio (C_max - <C>) / (C_max - C_min), 1 = always "
+                     f"optimal: {shown}")
+        why = ("" if self.concentration_ratio is not None or not self.local else
+               " (needs the p=1 state probabilities: at most 20 variables and a parameter sweep)")
+        lines.append("    concentration ratio (probability of the reference states / their "
+                     "uniform share |refs|/2^n, 1 = like guessing): "
+                     f"{_num(self.concentration_ratio)}{why}")
+        rcs = self.reference_concentration_score
+        lines.append("    reference concentration score (0-100, log2 of the concentration "
+                     f"ratio / log2(2^n/|refs|)): {_num(rcs) if rcs is None else f'{rcs:.0f}'}")
+        fq = self.formulation_quality
+        if fq is not None:
+            lines.append(f"    formulation quality (0-100: balance, gap, density, degeneracy; "
+                         f"local-v1): {fq:.0f}")
+        return lines
 
     __str__ = summary
 

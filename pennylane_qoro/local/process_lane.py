@@ -5,11 +5,12 @@ process computing for seconds and, at interpreter exit, make nanobind print its 
 lines. So the runner hands every job above its work threshold to this lane: one child process
 (``python -m pennylane_qoro.local.worker_process``, started on the first large job and reused),
 one job at a time, FIFO. The child runs the job with the same code as the in-process workers
-and relays result batches and the job's end over a ``multiprocessing.connection`` (authkey);
-this side stores them. Cancelling the running job kills the child at once (the store already
-says CANCELLED); the next large job starts a fresh one. :meth:`ProcessLane.close` (the
-service's shutdown, hence interpreter exit) kills it too. A child that dies on its own FAILS
-its job with a reason.
+(the claimed work carries the job's options: simulator settings, seeds, noise model, so a job
+gives the same results in either place) and relays result batches and the job's end over a
+``multiprocessing.connection`` (authkey); this side stores them. Cancelling the running job
+kills the child at once (the store already says CANCELLED); the next large job starts a fresh
+one. :meth:`ProcessLane.close` (the service's shutdown, hence interpreter exit) kills it too.
+A child that dies on its own FAILS its job with a reason.
 
 The child is a plain ``subprocess`` rather than a ``multiprocessing`` spawn: spawn re-imports
 the user's ``__main__`` script in the child, which would re-run an unguarded script.

@@ -51,23 +51,32 @@ def ptm(kraus) -> np.ndarray:
 
 
 def _lambdas(ch) -> np.ndarray | None:
-    """PTM diagonal (lx, ly, lz) of a one-qubit Pauli channel, or ``None``."""
-    name, pars = ch.name, [float(v) for v in ch.parameters if not isinstance(v, str)]
+    """PTM diagonal (lx, ly, lz) of a one-qubit Pauli channel, or ``None``.
+
+    Only the Pauli families get here as numbers: other channels (a ``QubitChannel``'s Kraus
+    matrices) carry parameters ``float`` cannot read."""
+    name = ch.name
+    if name not in _PAULI_CHANNELS or (name == "PauliError" and len(ch.wires) != 1):
+        return None
+    p = float(ch.parameters[0])
     if name == "DepolarizingChannel":
-        d = 1 - 4 * pars[0] / 3
+        d = 1 - 4 * p / 3
         return np.array([d, d, d])
     if name == "BitFlip":
-        return np.array([1, 1 - 2 * pars[0], 1 - 2 * pars[0]])
+        return np.array([1, 1 - 2 * p, 1 - 2 * p])
     if name == "PhaseFlip":
-        return np.array([1 - 2 * pars[0], 1 - 2 * pars[0], 1])
+        return np.array([1 - 2 * p, 1 - 2 * p, 1])
     if name == "PhaseDamping":
-        c = np.sqrt(1 - pars[0])
+        c = np.sqrt(1 - p)
         return np.array([c, c, 1])
-    if name == "PauliError" and len(ch.wires) == 1:
-        p = 1 - 2 * pars[0]
-        return {"X": np.array([1, p, p]), "Y": np.array([p, 1, p]),
-                "Z": np.array([p, p, 1]), "I": np.ones(3)}[ch.parameters[0]]
-    return None
+    f = 1 - 2 * p  # PauliError: its letter is a hyperparameter in PennyLane 0.45
+    return {"X": np.array([1, f, f]), "Y": np.array([f, 1, f]),
+            "Z": np.array([f, f, 1]), "I": np.ones(3)}[ch.hyperparameters["operators"]]
+
+
+_PAULI_CHANNELS = frozenset(
+    {"DepolarizingChannel", "BitFlip", "PhaseFlip", "PhaseDamping", "PauliError"}
+)
 
 
 def _probs(lam: np.ndarray) -> np.ndarray:

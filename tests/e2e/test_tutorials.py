@@ -15,6 +15,7 @@ from the package: the tutorials are the code under test.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import re
 import subprocess
@@ -123,18 +124,25 @@ def device_calls(stdout: str, header: str) -> list[tuple[int, int]]:
     return calls
 
 
-def test_tutorials_folder_lists_the_four_tutorials():
-    """The README of the folder names every tutorial script, and each has notebook cells."""
+def test_tutorials_folder_lists_the_five_tutorials():
+    """The README of the folder, the repository README and the docs name every tutorial
+    script, and each has notebook cells."""
     scripts = sorted(p.name for p in TUTORIALS.glob("[0-9][0-9]_*.py"))
     assert scripts == [
         "01_quickstart.py",
         "02_vqe.py",
         "03_hybrid_torch.py",
         "04_qaoa_characterization.py",
+        "05_noise.py",
     ]
     readme = (TUTORIALS / "README.md").read_text()
+    top = (TUTORIALS.parent / "README.md").read_text()
+    docs = TUTORIALS.parent / "docs" / "tutorials"
+    toctree = (docs / "index.rst").read_text()
     for name in scripts:
-        assert name in readme
+        assert name in readme and f"`{name}`" in top
+        stem = Path(name).stem
+        assert stem in toctree and (docs / f"{stem}.rst").is_file(), f"{name}: no docs page"
         text = (TUTORIALS / name).read_text()
         assert text.count("# %% [markdown]") >= 3, f"{name}: too few markdown cells"
         assert "from _figures import" in text, f"{name}: figures not saved through _figures.py"
@@ -332,3 +340,95 @@ class TestQAOACharacterization:
         run = tutorial("04_qaoa_characterization.py")
         assert_png(run.figures / "04_qaoa_landscape.png")
         assert_png(run.figures / "04_cut_distribution.png")
+
+
+class TestNoise:
+    """05_noise.py: noisy VQE on a density matrix, zero-noise extrapolation."""
+
+    def test_device_agrees_with_default_mixed(self, tutorial):
+        run = tutorial("05_noise.py")
+        rows = re.findall(r"^scale factor (\d+): qoro.maestro (\S+), default.mixed \+ add_noise "
+                          r"(\S+)$", run.stdout, flags=re.MULTILINE)
+        assert [int(s) for s, _, _ in rows] == [1, 3, 5]
+        for _, ours, theirs in rows:
+            assert float(ours) == pytest.approx(float(theirs), abs=1e-6)
+        assert float(run.line("largest difference from default.mixed:").split(":")[1]) < 1e-6
+        # ... and at the trained parameters, also at the scale factors the fits do not use
+        ours = _scaled(run.line("E(scale factor): "))
+        theirs = _scaled(run.line("default.mixed: "))
+        assert list(ours) == list(theirs) == [1, 3, 5, 7, 9]
+        for scale in ours:
+            assert ours[scale] == pytest.approx(theirs[scale], abs=1e-6)
+
+    def test_exact_energy_and_noise_that_matters(self, tutorial):
+        run = tutorial("05_noise.py")
+        m = run.match(r"transverse-field Ising chain: (\d+) qubits, \d+ Pauli terms, "
+                      r"J=(\S+), h=(\S+)$")
+        oracle = _tfim_ground_energy(int(m.group(1)), float(m.group(2)), float(m.group(3)))
+        printed = float(run.line("exact ground-state energy").rsplit(":", 1)[1])
+        assert printed == pytest.approx(oracle, abs=1e-6)
+        noisy, _, ideal, exact = _trained(run)
+        assert exact == pytest.approx(oracle, abs=1e-6)
+        # the optimiser found good parameters: their noiseless energy is near the ground state
+        assert oracle - 1e-6 <= ideal < oracle + 0.01 * abs(oracle)
+        # depolarizing noise pulls the energy towards 0 (the mixed state's), by a lot
+        assert noisy > ideal + 0.1
+
+    def test_mitigation_recovers_the_noiseless_value(self, tutorial):
+        run = tutorial("05_noise.py")
+        noisy, mitigated, ideal, _ = _trained(run)
+        assert abs(mitigated - ideal) < abs(noisy - ideal) / 5
+        steps = re.findall(r"^step +\d+: noisy (\S+), mitigated (\S+), noiseless (\S+)$",
+                           run.stdout, flags=re.MULTILINE)
+        assert steps
+        for noisy_s, mitigated_s, ideal_s in steps:
+            gap_noisy = abs(float(noisy_s) - float(ideal_s))
+            assert abs(float(mitigated_s) - float(ideal_s)) < gap_noisy / 5
+
+    def test_extrapolation_is_the_fit_of_the_printed_points(self, tutorial):
+        """Recompute the three fits with numpy from the printed E(scale factor) values."""
+        run = tutorial("05_noise.py")
+        energies = _scaled(run.line("E(scale factor): "))
+        values = list(energies.values())
+        # folding amplifies the noise: the energy rises steadily towards 0
+        assert all(a < b for a, b in itertools.pairwise(values)) and values[-1] < 0
+        x = np.array([1.0, 3.0, 5.0])
+        y = np.array([energies[1], energies[3], energies[5]])
+        expected = {
+            "Richardson (degree 2)": np.polyval(np.polyfit(x, y, 2), 0.0),
+            "linear": np.polyval(np.polyfit(x, y, 1), 0.0),
+            "exponential": -np.exp(np.polyval(np.polyfit(x, np.log(-y), 1), 0.0)),
+        }
+        line = run.line("extrapolated to zero noise: ")
+        printed = dict(re.findall(r"(Richardson \(degree 2\)|linear|exponential) (\S+?)[,;]",
+                                  line))
+        assert set(printed) == set(expected)
+        for name, value in expected.items():
+            assert float(printed[name]) == pytest.approx(value, abs=1e-5), name
+        noisy, mitigated, ideal, _ = _trained(run)
+        # mitigate_with_zne returned exactly the Richardson value of these points
+        assert mitigated == pytest.approx(expected["Richardson (degree 2)"], abs=1e-5)
+        assert energies[1] == pytest.approx(noisy, abs=1e-6)
+        assert float(line.rsplit("noiseless ", 1)[1]) == pytest.approx(ideal, abs=1e-6)
+
+    def test_one_mitigated_evaluation_is_one_job(self, tutorial):
+        run = tutorial("05_noise.py")
+        # three folded circuits (scale factors 1, 3, 5), one job
+        assert pairs(run.line("one mitigated evaluation:")) == [(3, 1)]
+
+    def test_saves_the_vqe_and_extrapolation_plots(self, tutorial):
+        run = tutorial("05_noise.py")
+        assert_png(run.figures / "05_noisy_vqe.png")
+        assert_png(run.figures / "05_zne_extrapolation.png")
+
+
+def _scaled(line: str) -> dict[int, float]:
+    """``"...: 1: -3.07, 3: -2.38"`` -> {1: -3.07, 3: -2.38}."""
+    return {int(s): float(v) for s, v in re.findall(r"(\d+): (-?[\d.]+)", line.split(":", 1)[1])}
+
+
+def _trained(run: Run) -> tuple[float, float, float, float]:
+    """(noisy, mitigated, noiseless, exact) energies at the trained parameters."""
+    m = run.match(r"trained parameters: noisy energy (\S+), mitigated (\S+), noiseless (\S+), "
+                  r"exact ground state (\S+)$")
+    return tuple(float(g) for g in m.groups())  # type: ignore[return-value]

@@ -13,8 +13,13 @@ ENGINE = "pennylane-qoro/local-v1"
 
 DEFINITIONS = {
     "hardness_score": "100 * sum w_k s_k / sum w_k over hardness.components (local-v1)",
-    "difficulty": "easy if a certificate holds or log2(exact cost) <= 20, else by score: "
-                  "< 33 easy, < 66 moderate, else hard (local-v1)",
+    "difficulty": "easy if a certificate holds (difficulty_basis 'certificate') or "
+                  "log2(exact cost) <= 20 ('exact_cost'), else by the hardness score over the "
+                  "components computed ('score'): < 33 easy, < 66 moderate, else hard; "
+                  "hardness_score_range bounds the score for any value of the missing "
+                  "components (local-v1)",
+    "regime": "how <C> at p=1 was obtained: 'exact' (closed form or statevector) or 'refuse' "
+              "(refuse_reason); it says nothing about the optimum",
     "matrix_spectral_gap": "lambda_2 - lambda_1 of the symmetric QUBO matrix (transparency only)",
     "structural_sensitivity": "|flip cost of x_i| / max_j |flip cost of x_j| at the best-known "
                               "state",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from .definitions import METHOD, clip
+from .labels import MISSING_COMPONENT
 from .state import AnalysisState
 
 # Hardness design constants (§3.10), exposed in the output.
@@ -28,12 +29,15 @@ def hardness(st: AnalysisState, s: dict, spec: dict | None, base: dict, frus: di
     """The ``hardness`` object: weighted components, score, difficulty and the key numbers."""
     L = _log2_exact_cost(s)
     comps = _components(st.n, L, s, spec, base, frus)
+    missing = {k: MISSING_COMPONENT[k] for k in HARDNESS_WEIGHTS if k not in comps}
     wsum = sum(v["weight"] for v in comps.values())
     score = 100.0 * sum(v["weight"] * v["score"] for v in comps.values()) / wsum
-    diff, reason = _difficulty(s["easy_witnesses"], L, score)
+    span = _score_range(comps, missing)
+    basis, diff, reason = _difficulty(s["easy_witnesses"], L, score, span, missing)
     return {
-        "difficulty": diff, "difficulty_reason": reason, "hardness_score": score,
-        "method": METHOD, "components": comps,
+        "difficulty": diff, "difficulty_reason": reason, "difficulty_basis": basis,
+        "hardness_score": score, "hardness_score_range": span,
+        "method": METHOD, "components": comps, "components_missing": missing,
         "thresholds": {"easy_log2_ops": EASY_LOG2_OPS, **DIFFICULTY_THRESHOLDS},
         "n_variables": st.n, "n_terms": s["n_terms"], "density": s["density"],
         "weight_range": s["weight_range"], "weight_ratio": s["weight_ratio"],
@@ -97,15 +101,45 @@ def _components(n: int, L: float, s: dict, spec: dict | None, base: dict,
     return comps
 
 
-def _difficulty(witnesses: list[str], L: float, score: float) -> tuple[str, str]:
-    """(difficulty, reason): a certificate or a cheap exact solution is easy before any score."""
-    if witnesses:
-        return "easy", f"certificate: {witnesses[0]}"
-    if L <= EASY_LOG2_OPS:
-        return "easy", f"exact solution costs about 2^{L:.1f} operations (at most 2^20)"
-    diff = ("hard" if score >= DIFFICULTY_THRESHOLDS["hard"] else
+def _score_range(comps: dict[str, dict], missing: dict[str, str]) -> list[float]:
+    """[lowest, highest] score the full index could have, whatever the missing components are."""
+    w_miss = sum(HARDNESS_WEIGHTS[k] for k in missing)
+    w_all = sum(v["weight"] for v in comps.values()) + w_miss
+    known = sum(v["weight"] * v["score"] for v in comps.values())
+    return [100.0 * known / w_all, 100.0 * (known + w_miss) / w_all]
+
+
+def _label(score: float) -> str:
+    return ("hard" if score >= DIFFICULTY_THRESHOLDS["hard"] else
             "moderate" if score >= DIFFICULTY_THRESHOLDS["moderate"] else "easy")
-    return diff, f"hardness score {score:.1f}/100"
+
+
+def _difficulty(witnesses: list[str], L: float, score: float, span: list[float],
+                missing: dict[str, str]) -> tuple[str, str, str]:
+    """(basis, difficulty, reason): a certificate or a cheap exact solution is easy before any
+    score; otherwise the label is the score's, and the reason says which components it rests
+    on and whether the missing ones could change it."""
+    if witnesses:
+        return "certificate", "easy", (f"certificate: {witnesses[0]}; an exact classical "
+                                       "method solves it in polynomial time")
+    if L <= EASY_LOG2_OPS:
+        return "exact_cost", "easy", (f"an exact solution costs about 2^{L:.1f} operations "
+                                      f"(at most 2^{EASY_LOG2_OPS:.0f}: a laptop solves it "
+                                      "exactly)")
+    diff = _label(score)
+    n_all = len(HARDNESS_WEIGHTS)
+    reason = (f"hardness index {score:.0f}/100 (below {DIFFICULTY_THRESHOLDS['moderate']:.0f} "
+              f"easy, below {DIFFICULTY_THRESHOLDS['hard']:.0f} moderate, else hard) from "
+              f"{n_all - len(missing)} of {n_all} components")
+    if missing:
+        lo, hi = span
+        settled = _label(lo) == _label(hi)
+        reason += (f"; not computed: {', '.join(f'{k} ({why})' for k, why in missing.items())}; "
+                   "with any value of "
+                   f"{'it' if len(missing) == 1 else 'them'} the index lies in "
+                   f"{lo:.0f}-{hi:.0f}, " + ("so the label holds" if settled else
+                                              f"so it could be {_label(hi)}"))
+    return "score", diff, reason
 
 
 def formulation_quality(s: dict, spec: dict | None) -> float | None:

@@ -42,6 +42,13 @@ def _dep2(p):
             for i in range(4) for j in range(4)]
 
 
+def _amp_phase_kraus(gamma, lam):
+    """Kraus operators of amplitude damping ``gamma`` followed by phase damping ``lam``."""
+    ad = [np.array([[1, 0], [0, np.sqrt(1 - gamma)]]), np.array([[0, np.sqrt(gamma)], [0, 0]])]
+    pd = [np.array([[1, 0], [0, np.sqrt(1 - lam)]]), np.array([[0, 0], [0, np.sqrt(lam)]])]
+    return [b @ a for a in ad for b in pd]
+
+
 TRE = (0.0, 50e-6, 30e-6, 1e-6)  # pe, T1, T2 <= T1, gate time
 TRE_LONG_T2 = (0.1, 20e-6, 35e-6, 2e-6)  # T1 < T2 <= 2 T1 (needs exact channels)
 
@@ -79,6 +86,17 @@ PATTERNS = {
         (ALL, pw(qml.GeneralizedAmplitudeDamping, 0.06, 0.2))),
     "two_qubit_depolarizing": _model(
         (qml.noise.op_in(TWO_Q), lambda op, **kw: qml.QubitChannel(_dep2(0.08), wires=op.wires))),
+    "pauli_error_y_all": _model((ALL, lambda op, **kw: [
+        qml.PauliError("Y", 0.07, wires=w) for w in op.wires])),
+    "amplitude_damping_per_gate_class": _model(
+        (qml.noise.op_in(ONE_Q), pw(qml.AmplitudeDamping, 0.03)),
+        (qml.noise.op_in(TWO_Q), pw(qml.AmplitudeDamping, 0.09))),
+    "one_wire_kraus_all": _model((ALL, lambda op, **kw: [
+        qml.QubitChannel(_amp_phase_kraus(0.06, 0.1), wires=w) for w in op.wires])),
+    "two_wire_kraus_2q": _model(
+        (qml.noise.op_in(TWO_Q), lambda op, **kw: qml.QubitChannel(
+            [np.kron(a, b) for a in _amp_phase_kraus(0.05, 0.0)
+             for b in _amp_phase_kraus(0.0, 0.08)], wires=op.wires))),
 }
 
 

@@ -64,7 +64,7 @@ def test_summary_is_readable():
     text = str(local_result())
     assert text.startswith("Characterization abc (COMPLETED, local)")
     assert "constant offset 1.5 not sent" in text
-    assert "difficulty: easy" in text and "[info]" in text
+    assert "difficulty (of finding the optimum classically): easy: " in text and "[info]" in text
     assert "hardness: not requested" in str(CharacterizationResult(
         job_id="x", status="COMPLETED", report={"regime": "exact"}))
 
@@ -80,3 +80,40 @@ def test_to_dict_carries_the_client_context():
     d = local_result().to_dict()
     assert d["client"]["offset"] == 1.5 and d["client"]["encoding"] == "legacy"
     assert d["hardness"]["method"] == "local-v1"
+
+
+def test_summary_explains_its_terms():
+    """Test each term is said in words where it appears: the encoding, the tier, the regime
+    (about <C>, not the optimum), the ratios and the 0-100 score; no bare 'quality score'."""
+    text = str(local_result())
+    for words in ("sent as a comma-key coefficient dictionary (the 'legacy' wire encoding)",
+                  "tier: exact: all 2^n energies enumerated",
+                  "<C> at p=1 computed exactly (closed form), confidence proven; this is about "
+                  "the QAOA expectation, not about the optimum",
+                  "approximation ratio (C_max - <C>) / (C_max - C_min), 1 = always optimal: ",
+                  "concentration ratio (probability of the reference states / their uniform "
+                  "share |refs|/2^n, 1 = like guessing): ",
+                  "reference concentration score (0-100, ",
+                  "best energy: -2 (the optimum, exact; offset included)",
+                  "recommendations (action: change the problem or the plan"):
+        assert words in text, words
+    assert "quality score" not in text and "sent as legacy" not in text
+
+
+def test_summary_of_the_heuristic_tier_says_what_was_not_computed():
+    """Test a 24-variable dense QUBO (above the exact tier): the best energy is not claimed
+    optimal, the ratio is an interval, and the difficulty names the missing component."""
+    rng = np.random.default_rng(5)
+    Q = rng.normal(size=(24, 24))
+    prob = canonicalize((Q + Q.T) / 2)
+    resp = analyze(parse_submission({"qubo": prob.to_legacy(), "reference_states": [],
+                                     "options": {"preset": "deep"}}))
+    text = str(CharacterizationResult(job_id="d", status="COMPLETED", problem=prob,
+                                      encoding="legacy", raw=resp, **resp))
+    assert "tier: heuristic: too many variables to enumerate" in text
+    assert "not proven optimal: lower bound " in text
+    assert "approximation ratio (C_max - <C>) / (C_max - C_min), 1 = always optimal: between " \
+        in text
+    assert "from 5 of 6 components; not computed: gap (" in text
+    assert "gap and optimal assignments need the exact spectrum" in text
+    assert "concentration ratio" in text and "(needs the p=1 state probabilities" in text
