@@ -80,3 +80,27 @@ class TestShapes:
         assert len(res) == 2
         np.testing.assert_array_equal(res[0][0], [1.0, -1.0])
         assert res[1][1].shape == (2, 2)
+
+
+@pytest.mark.parametrize("measure", [qml.expval, qml.var])
+def test_z_diagonal_fast_path_equals_the_probabilities_path(measure):
+    """Z-word expvals/vars read parities of the unique outcomes; the general path builds the
+    2^k probabilities and the eigenvalues. Both must give the same statistic."""
+    from pennylane_qoro.results import diagonal_values, empirical_probs, sampled_measurement
+
+    rng = np.random.default_rng(3)
+    n = 6
+    wire_order = qml.wires.Wires(["a", 1, "c", 3, "e", 5])
+    outcomes, counts = np.unique(rng.integers(0, 2**n, 500), return_counts=True)
+    bits = ((outcomes[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(np.uint8)
+    obs = 0.7 * qml.Z("a") @ qml.Z(3) - 0.2 * qml.Z("e") + 0.4 * qml.Z(1) @ qml.Z("c") @ qml.Z(5)
+    mp = measure(obs)
+    wires = mp.wires
+    cols = np.array([wire_order.index(w) for w in wires])
+    probs = empirical_probs(bits, counts, cols)
+    eig = diagonal_values(mp, wires)
+    mean = probs @ eig
+    want = mean if measure is qml.expval else probs @ eig**2 - mean**2
+    got = sampled_measurement(mp, bits, counts, wire_order, rng)
+    assert isinstance(got, np.float64)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
