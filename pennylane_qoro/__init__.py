@@ -1,9 +1,10 @@
 """PennyLane device plugin for the Qoro Quantum platform.
 
 Public names: :class:`QoroDevice` (registered with PennyLane as ``qoro.maestro``),
-:func:`characterize` (QUBO/HUBO characterization) and ``__version__``.
+:func:`characterize` (QUBO/HUBO characterization), :func:`estimate` (what a call would submit
+and cost, with nothing submitted; :class:`Estimate`) and ``__version__``.
 
-Both are imported lazily, so ``python -m pennylane_qoro.local`` (the embedded service) starts
+All are imported lazily, so ``python -m pennylane_qoro.local`` (the embedded service) starts
 without paying for PennyLane's import.
 """
 
@@ -17,9 +18,16 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .characterization import characterize
     from .device import QoroDevice
+    from .dry_run import Estimate, estimate
 
-__all__ = ["QoroDevice", "__version__", "characterize"]
+__all__ = ["Estimate", "QoroDevice", "__version__", "characterize", "estimate"]
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, globals(), {".device": ["QoroDevice"], ".characterization": ["characterize"]}
+    __name__,
+    globals(),
+    {
+        ".device": ["QoroDevice"],
+        ".characterization": ["characterize"],
+        ".dry_run": ["Estimate", "estimate"],
+    },
 )

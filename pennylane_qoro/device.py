@@ -5,7 +5,7 @@ pipeline (``preprocess.build_pipeline``; ``qoro_maestro.toml`` is the only gate 
 per batch
 
     plan = compile.plan_batch(...)         pure: templates + parameter rows, observables
-    raw  = client.run(spec) per job        the only I/O (client/jobs.py)
+    raw  = client.run(spec, journal=...)   the only I/O (client/jobs.py; reuse.py: the rules)
     out  = results.assemble_results(...)   pure: bit order, shot bins, shapes
            jacobians.assemble_jacobians(...)  device derivatives, from the same job
 
@@ -13,17 +13,18 @@ and one tracker record per batch. Where it runs is ``endpoint.resolve_endpoint``
 target is, ``targets``.
 
 It imports PennyLane, ``compile``, ``preprocess``, ``results``, ``jacobians``, ``targets``,
-``endpoint``, ``job_spec``, ``tracking``, ``protocol`` and the client (``QoroClient`` lazily,
-on first use). It never imports ``requests`` or the local service (``endpoint`` starts it).
+``endpoint``, ``job_spec``, ``reuse``, ``dry_run``, ``tracking``, ``protocol`` and the client
+(``QoroClient`` lazily). It never imports ``requests`` or the local service (``endpoint``
+starts it).
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 from pennylane.devices import Device, ExecutionConfig
@@ -34,8 +35,8 @@ from pennylane.tape import QuantumScript
 from pennylane.transforms.core import BoundTransform, CompilePipeline
 from pennylane.wires import Wires
 
-from .client.config import is_loopback
 from .compile.batching import OBSERVABLES_SHARE, JobPlan, plan_batch
+from .dry_run import active_dry_run
 from .endpoint import LocalServiceUnavailable, resolve_endpoint
 from .jacobians import assemble_jacobians, check_derivative_tapes, device_differentiable
 from .job_spec import job_spec
@@ -44,6 +45,7 @@ from .preprocess import PipelineCaches, build_pipeline
 from .protocol.observables import encode_observables
 from .protocol.vocabulary import MAX_PAYLOAD_BYTES
 from .results import assemble_results
+from .reuse import is_local_url, job_options, journal_option
 from .spelling import unknown_options_message
 from .targets import DEFAULT_TARGET, TargetInfo, check_target, maestro_options, resolve_target
 from .tracking import batch_record
@@ -91,6 +93,11 @@ class QoroDevice(Device):
         progress (bool): after 2 s of waiting for a job, show a line with its id, status,
             rows done (where the service reports them) and a ticking clock (tqdm, the
             ``progress`` extra).
+        journal (bool | str | os.PathLike): the job journal (``docs/journal.rst``): ``True``
+            (default: ``$PENNYLANE_QORO_JOURNAL``, else the user's cache folder), a file, or
+            ``False``. A job a run never saw finish (a killed process) is reattached to.
+        cache (bool): serve deterministic jobs (analytic, or sampled with a fixed seed) that
+            completed before from the journal, with no request (default ``False``).
 
     Raises:
         TypeError: an unknown option (the message suggests the closest valid name).
@@ -108,13 +115,10 @@ class QoroDevice(Device):
     silences. A local service run as its own program (``qoro-local serve``) is reached with
     its URL and a token from ``qoro-local token create``.
 
-    **Credits.** The cloud charges each job to the account's credits; running out answers
-    HTTP 402 (:class:`~pennylane_qoro.client.errors.PaymentRequiredError`) or ends a job
-    ``INSUFFICIENT_CREDITS``. The local service keeps the same ledger (``client.credits()``,
-    ``client.transactions()``) so the protocol is identical, but it is free: the embedded
-    service's token starts with 10**9 credits (no local run gets near it); a token for a
-    ``qoro-local serve`` process, from ``qoro-local token create``, starts with 1000.00
-    credits unless ``--credits N`` says otherwise.
+    **Credits.** The cloud charges each job (HTTP 402 ``PaymentRequiredError`` or
+    ``INSUFFICIENT_CREDITS`` when they run out); the local service keeps the same free ledger
+    (``client.credits()``): 10**9 credits for the embedded service's token, 1000.00 credits
+    per ``qoro-local token create`` token. :func:`pennylane_qoro.estimate` counts first.
 
     **Measurements.** ``expval``, ``var`` and ``probs``, analytic or with shots (Pauli words,
     their sums and products, and Hermitian/Projector/SparseHamiltonian through a Pauli
@@ -208,6 +212,8 @@ class QoroDevice(Device):
         timeout: float | None = None,
         tag: str = "default",
         progress: bool = False,
+        journal: bool | str | os.PathLike = True,
+        cache: bool = False,
         **unknown,
     ):
         if unknown:  # not a pass-through: a clear error with the closest valid names
@@ -237,15 +243,22 @@ class QoroDevice(Device):
         self._timeout = timeout
         self._tag = tag
         self._progress = bool(progress)
+        self._journal = journal_option(journal)
+        if cache and self._journal is None:
+            raise ValueError("cache=True keeps results in the journal: not with journal=False")
+        self._cache = bool(cache)
         try:
             endpoint = resolve_endpoint(url, api_key)
         except LocalServiceUnavailable as exc:
             raise DeviceError(str(exc)) from exc
         self._url, self._api_key = endpoint.url, endpoint.api_key
+        if endpoint.local and not cache:  # its jobs end with this process: none to reattach
+            self._journal = None
         # The simulator's per-job seed (maestro_config["seed"]) is a local-service extension:
         # sent for an explicit seed=, and for the drawn default only to a local service
         # (embedded, or a loopback URL); the cloud's handling of the key is not documented.
-        self._seeded = seed is not None and (not drawn or endpoint.local or _is_local(self._url))
+        self._seeded = seed is not None and (not drawn or endpoint.local
+                                              or is_local_url(self._url))
         self._client = None
         self._target: TargetInfo | None = None
         # This device's reuse tables for its sampled-tape transforms (never shared).
@@ -418,14 +431,17 @@ class QoroDevice(Device):
         )
         job_ids: list[str] = []
         ran: list[JobPlan] = []
+        origins: list[str] = []
         failed: str | None = None
         results = jacobians = None
+        dry = active_dry_run(self)
         try:
             raw = []
             for job in plan.jobs:
-                result = self._run(job, noise[job.job_type])
+                result = self._run(job, noise[job.job_type], len(wire_order), dry)
                 job_ids.append(result.job_id)
                 ran.append(job)
+                origins.append(getattr(result, "origin", "submitted"))
                 raw.append(result.results)
             if mode != "derivatives":
                 results = assemble_results(plan, raw, self._rng)
@@ -435,24 +451,37 @@ class QoroDevice(Device):
             failed = getattr(exc, "job_id", None)
             raise
         finally:
-            if self.tracker.active:  # style.md rule 11: once per batch, also when it failed
-                self.tracker.update(
-                    **batch_record(mode, circuits, ran, job_ids, failed, results, plan.notes)
-                )
+            # style.md rule 11: once per batch, also when it failed; an estimate ran nothing
+            if self.tracker.active and dry is None:
+                self.tracker.update(**batch_record(mode, circuits, ran, job_ids, failed,
+                                                   results, plan.notes, origins=origins))
                 self.tracker.record()
         return results, jacobians
 
-    def _run(self, job: JobPlan, noise: dict | None = None):
-        """Submit one planned job and wait for its decoded results."""
-        config = dict(self._simulator_options)
-        if self._seeded and self.target.kind == "simulator":
-            config["seed"] = int(self._rng.integers(2**31 - 1))
-        if noise:  # the maestro_config noise keys (§2.13); noise_seed also fixes sampling
-            config.update(noise)
-            if "noise_seed" in noise:
-                config["seed"] = noise["noise_seed"]
+    def _run(self, job: JobPlan, noise: dict | None, width: int, dry=None):
+        """Submit one planned job (through the journal) and wait for its decoded results;
+        under :func:`pennylane_qoro.estimate`, only count it."""
+        simulator = self._seeded and self.target.kind == "simulator"
+        seed = int(self._rng.integers(2**31 - 1)) if simulator else None
+        config, rules = job_options(job, self.target, self._simulator_options, noise, seed)
         spec = job_spec(job, self.target, config, self._tag)
-        return self.client.run(spec, timeout=self._timeout)
+        if dry is not None:
+            return dry.record(self, spec, job, width, self._journal, rules, cache=self._cache)
+        return self.client.run(spec, timeout=self._timeout, journal=self._journal,
+                               deterministic=rules.deterministic,
+                               cache=self._cache and rules.deterministic,
+                               seed_in_key=rules.seed_in_key)
+
+    def jobs(self):
+        """The journaled jobs of this device's service (a ``JournalJobs``: iterate them
+        newest first, ``get``/``fetch``/``cancel`` one by id; ``str()`` is a table).
+        Raises ``DeviceError`` when the device journals nothing."""
+        if self._journal is None:
+            raise DeviceError(f"{self.name} journals no jobs: built with journal=False, or on "
+                              "the embedded service (its jobs end with this process)")
+        from .client.journal_jobs import JournalJobs
+
+        return JournalJobs(self._journal, self.client)
 
 
 #: The constructor's option names, for the unknown-option error.
@@ -463,11 +492,6 @@ _DEVICE_OPTIONS = tuple(
 
 def _is_global(seed) -> bool:
     return isinstance(seed, str) and seed == "global"
-
-
-def _is_local(url: str) -> bool:
-    """Whether ``url`` is a service on this machine (a ``qoro-local serve``; never the cloud)."""
-    return is_loopback(urlsplit(url).hostname or "")
 
 
 def _observables_size(terms: Sequence[str]) -> int:

@@ -5,7 +5,8 @@ keys follow PennyLane's simulators (``batches``/``executions`` for ``execute``,
 ``derivative_batches``/``derivatives`` for ``compute_derivatives``,
 ``execute_and_derivative_batches``/``executions``/``derivatives`` for both at once), plus the
 Qoro keys (``jobs``, ``circuits``, ``qoro_job_ids``, ``qoro_failed_job_id``, ``plan_notes``,
-``batch_len``). The device calls it in a ``finally``, so a failed batch is recorded too.
+``batch_len``, and, from the job journal, ``reattached`` and ``cache_hits``). The device
+calls it in a ``finally``, so a failed batch is recorded too.
 
 Pure: imports nothing from the client, the service or PennyLane.
 """
@@ -47,6 +48,8 @@ def batch_record(
     failed: str | None,
     results: Any,
     notes: Sequence[str],
+    *,
+    origins: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``tracker.update`` keywords for one batch.
 
@@ -58,10 +61,15 @@ def batch_record(
         failed (str | None): the id of a job that was submitted and failed.
         results: the batch's results (``None`` if none were assembled).
         notes (Sequence[str]): the plan's notes (why a batch needed more than one job).
+        origins (Sequence[str]): per ran job, where its results came from (``"submitted"``,
+            ``"reattached"`` to a journaled job an earlier run never saw finish, or
+            ``"cache"``: the journal, no request). ``jobs``, ``circuits`` and ``shots`` count
+            every job the batch used; ``reattached`` and ``cache_hits`` say how many of them
+            were not submitted (so not paid) by this batch.
 
     Returns:
-        dict: the keywords; ``shots``, ``qoro_failed_job_id``, ``plan_notes``, ``results``
-        and ``resources`` only when they apply.
+        dict: the keywords; ``shots``, ``qoro_failed_job_id``, ``plan_notes``,
+        ``reattached``, ``cache_hits``, ``results`` and ``resources`` only when they apply.
 
     >>> batch_record("execute", ["tape"], [], [], None, None, [])
     {'batches': 1, 'executions': 1, 'jobs': 0, 'circuits': 0, 'qoro_job_ids': [], 'batch_len': 1}
@@ -79,6 +87,10 @@ def batch_record(
         info["shots"] = shots
     if failed:
         info["qoro_failed_job_id"] = failed
+    for key, origin in (("reattached", "reattached"), ("cache_hits", "cache")):
+        count = sum(o == origin for o in origins)
+        if count:
+            info[key] = count
     if notes:
         info["plan_notes"] = list(notes)
     info["batch_len"] = len(circuits)

@@ -21,8 +21,11 @@ load FastAPI or Maestro.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,6 +33,18 @@ import pytest
 if TYPE_CHECKING:
     from pennylane_qoro.client import QoroClient
     from pennylane_qoro.local import LocalService
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl+C semantics whatever started the suite.
+
+    A shell without job control starts background commands (``cmd &``, nohup, some CI
+    runners) with SIGINT ignored; Python then installs no KeyboardInterrupt handler and every
+    child inherits the ignored signal, so the Ctrl+C tests would wait forever. Installing
+    Python's own handler restores both: handled signals are reset to default in children.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +101,21 @@ def no_key_in_logs(caplog: pytest.LogCaptureFixture, secret_key: str) -> Iterato
     assert secret_key not in caplog.text
     for record in caplog.records:
         assert secret_key not in record.getMessage()
+
+
+_JOURNALS = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def journal_path(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory,
+                 ) -> Iterator[Path]:
+    """Every test's devices journal to a file of their own (``$PENNYLANE_QORO_JOURNAL``), never
+    to the user's cache folder; subprocesses a test starts inherit it. The value is the path (the
+    file exists once a device has run a job); the journal is closed after the test."""
+    from pennylane_qoro.client.journal import open_journal
+    from pennylane_qoro.client.journal_store import ENV_JOURNAL
+
+    path = tmp_path_factory.getbasetemp() / "journals" / f"journal-{next(_JOURNALS)}.sqlite"
+    monkeypatch.setenv(ENV_JOURNAL, str(path))
+    yield path
+    open_journal(path).close()

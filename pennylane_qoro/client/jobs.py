@@ -3,7 +3,8 @@
 :class:`QoroClient` is the facade: ``submit`` (validate and plan with ``client/spec.py``,
 ``job/init/``, then the chunked uploads of ``client/upload.py``), ``wait`` (the polling of
 ``client/polling.py``: adaptive, a deadline, cancel on Ctrl+C), ``results`` (``resultsV2``
-paging and histogram decoding), ``run`` (all three), and the remaining endpoints (targets,
+paging of ``client/paging.py``), ``run`` (all three; with a journal, ``client/journal_run.py``
+first looks for the job in the journal), and the remaining endpoints (targets,
 credits, cancel/delete, execution config, characterization).
 
 It reaches the network only through ``client/http.py`` and the wire formats only through
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..protocol.vocabulary import (
     ACTIVE_STATUSES,
@@ -24,27 +25,18 @@ from ..protocol.vocabulary import (
     TERMINAL_STATUSES,
 )
 from .config import resolve_api_key, resolve_url
-from .errors import (
-    AmbiguousSubmissionError,
-    DeadlineExceededError,
-    ValidationError,
-    WireDecodeError,
-)
+from .errors import AmbiguousSubmissionError, DeadlineExceededError, WireDecodeError
 from .http import Transport
-from .job_answers import (
-    decode_row,
-    finalized_status,
-    inline_rows,
-    lenient_float,
-    page_count,
-    page_rows,
-    positive_number,
-    take_labels,
-)
+from .job_answers import finalized_status, inline_rows, lenient_float, positive_number
+from .journal_run import journaled_run
+from .paging import fetch_rows
 from .polling import OUTAGE_GRACE, PollSchedule, best_effort, wait_for_job
-from .spec import JobResult, JobSpec, Template, plan_job
+from .spec import JobResult, JobSpec, Template, UploadPlan, plan_job
 from .stats import ClientStats
 from .upload import bare_message, discard_job, upload_bodies
+
+if TYPE_CHECKING:
+    from .journal import Journal
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -61,14 +53,11 @@ log = logging.getLogger(__name__)
 TIMEOUT_SHORT = 10.0  # ping, targets, credits
 TIMEOUT_INIT = 100.0
 TIMEOUT_STATUS = 200.0
-TIMEOUT_RESULTS = 100.0
 TIMEOUT_CANCEL = 50.0
 TIMEOUT_DELETE = 50.0
 TIMEOUT_EXEC_CONFIG = 50.0
 TIMEOUT_QUBO = 300.0  # the analysis runs inside the request
 TIMEOUT_VALIDATION = 100.0
-
-PAGE_LIMIT = 100  # resultsV2 page size; offset always grows by exactly this (§2.10)
 
 
 class QoroClient:
@@ -201,13 +190,23 @@ class QoroClient:
         return self._submit(spec, answered=False)[0]
 
     def _submit(
-        self, spec: JobSpec, *, answered: bool = True, timeout: float | None = None
+        self,
+        spec: JobSpec,
+        *,
+        answered: bool = True,
+        timeout: float | None = None,
+        plan: UploadPlan | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> tuple[str, Any]:
         """:meth:`submit`, also returning the answer to the finalizing upload; ``answered``
         asks a service advertising the answering finalize to hold that answer until the job
-        ends (up to ``timeout`` and its ``max_finalize_wait``)."""
-        plan = plan_job(spec)
+        ends (up to ``timeout`` and its ``max_finalize_wait``). ``plan`` is ``plan_job(spec)``
+        when the caller built it already; ``on_created`` hears the job id before any upload
+        (the journal records it there)."""
+        plan = plan_job(spec) if plan is None else plan
         job_id = self._init(plan.init)
+        if on_created is not None:
+            on_created(job_id)
         answer = upload_bodies(
             self._http,
             job_id,
@@ -291,59 +290,48 @@ class QoroClient:
                 changing, more rows than ``count``, ``next`` missing before ``count`` rows,
                 a row label not sent or repeated).
         """
-        rows: list[dict] = []
-        offset = 0
-        count = None if labels is None else len(labels)
-        wanted = None if labels is None else set(labels)
-        while True:
-            # §2.10: the query lives in the endpoint string and the offset grows by exactly
-            # PAGE_LIMIT; the server's `next` URL is only null-checked, never followed.
-            endpoint = f"job/{job_id}/resultsV2/?limit={PAGE_LIMIT}&offset={offset}"
-            try:
-                page = self._http.get(endpoint, timeout=TIMEOUT_RESULTS, job_id=job_id)
-            except ValidationError as exc:
-                raise type(exc)(
-                    exc.status,
-                    f"job results not available, likely the job is still running "
-                    f"({exc.server_message})",
-                    method=exc.method,
-                    path=exc.path,
-                    job_id=job_id,
-                ) from None
-            entries = page_rows(page, job_id, offset)
-            rows.extend(decode_row(row, job_id) for row in entries)
-            count = page_count(page, job_id, offset, count)
-            if wanted is not None:
-                take_labels(wanted, rows[len(rows) - len(entries):], job_id)
-            if len(rows) > count:
-                raise WireDecodeError(f"job {job_id}: {len(rows)} result rows, more than the "
-                                      f"count {count}: inconsistent pages")
-            if len(rows) == count:
-                return rows  # the server's `next`, if any, is ignored: nothing is left
-            if not page.get("next"):
-                raise WireDecodeError(f"job {job_id}: results end after {len(rows)} of "
-                                      f"{count} rows")
-            if not entries:
-                raise WireDecodeError(
-                    f"job {job_id}: empty results page at offset {offset} with a next link"
-                )
-            offset += PAGE_LIMIT
+        return fetch_rows(self._http.get, job_id, labels)
 
-    def run(self, spec: JobSpec, *, timeout: float | None = None) -> JobResult:
+    def run(self, spec: JobSpec, *, timeout: float | None = None, journal: Journal | None = None,
+            deterministic: bool = False, cache: bool = False,
+            seed_in_key: bool = True) -> JobResult:
         """Submit, wait and fetch: one job from spec to decoded results.
 
         If the client deadline passes, the job is cancelled (best effort) before
         :class:`DeadlineExceededError` is raised, so it does not keep spending credits.
 
+        With a ``journal`` (:class:`~pennylane_qoro.client.journal.Journal`), the job is
+        recorded under its content key before ``job/init/``; a job of the same key that an
+        earlier run submitted and never saw finish is reattached to (waited on and fetched)
+        instead of submitted again while the service has it PENDING, RUNNING or COMPLETED
+        (``docs/journal.rst``).
+
         Args:
             spec (JobSpec): the job.
             timeout (float | None): the client-side wait deadline in seconds.
+            journal (Journal | None): record the job, and reattach to an unfinished twin.
+            deterministic (bool): the caller vouches that the results are a function of the
+                request (analytic, or a seeded simulator), so a twin's results may be shared.
+            cache (bool): with ``deterministic``, a fetched twin's results stored in the
+                journal are returned with no request, and these results are stored.
+            seed_in_key (bool): ``False`` leaves ``maestro_config["seed"]`` out of the content
+                key, for jobs whose results the seed cannot change.
 
         Returns:
-            JobResult: results keyed by label, in submission order.
+            JobResult: results keyed by label, in submission order (with a journal, a
+            :class:`~pennylane_qoro.client.journal_run.JournaledResult` saying where they
+            came from).
         """
+        if journal is not None:
+            return journaled_run(self, spec, journal, timeout=timeout, cache=cache,
+                                 deterministic=deterministic, seed_in_key=seed_in_key)
         before = self.stats.requests
         job_id, answer = self._submit(spec, timeout=timeout)
+        return self._finish(job_id, spec, answer, timeout=timeout, before=before)
+
+    def _finish(self, job_id: str, spec: JobSpec, answer: Any, *, timeout: float | None,
+                before: int) -> JobResult:
+        """Wait for a submitted (or reattached) job and fetch its results by label."""
         try:
             final = finalized_status(job_id, answer) or self.wait(job_id, timeout=timeout)
         except DeadlineExceededError as exc:

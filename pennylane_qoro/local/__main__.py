@@ -5,7 +5,7 @@
     qoro-local serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--workers N]
                      [--max-body-mb 32] [--max-active-jobs 32] [--log-level warning]
                      [--test-routes] [--hold-pending S] [--hold-running S]
-                     [--idle-upload-seconds 600]
+                     [--idle-upload-seconds 600] [--memory-budget 8GiB]
     qoro-local token create [--db PATH] [--credits 1000.00]
     qoro-local token list [--db PATH]
     qoro-local token revoke TOKEN_OR_ID [--db PATH]
@@ -43,6 +43,7 @@ from pathlib import Path
 from .._version import __version__
 from .app import DEFAULT_MAX_ACTIVE_JOBS
 from .db_lock import DatabaseInUse
+from .memory import parse_size
 from .service import run
 from .startup_errors import StartupError
 from .store import DEFAULT_GRANT, IDLE_UPLOAD_SECONDS
@@ -77,6 +78,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     db = default_db()
     parser = argparse.ArgumentParser(prog="qoro-local",
@@ -105,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
                        metavar="SECONDS",
                        help="an upload never finalized and idle this long is FAILED "
                             f"(default {IDLE_UPLOAD_SECONDS})")
+    serve.add_argument("--memory-budget", type=_size, default=None, metavar="SIZE",
+                       help="simulator memory the running jobs may need together, e.g. 8GiB; "
+                            "a job that does not fit waits PENDING, a circuit that never fits "
+                            "is refused (default: half of the physical memory)")
     serve.add_argument("--test-routes", action="store_true",
                        help="also serve the test-only job/create_failed/ (tests only)")
     serve.add_argument("--log-level", default="warning",
@@ -138,7 +150,7 @@ def _serve(args: argparse.Namespace) -> int:
             max_body_bytes=int(args.max_body_mb * (1 << 20)), max_active_jobs=limit or None,
             log_level=args.log_level, test_routes=args.test_routes,
             timing=Timing(pending=args.hold_pending, running=args.hold_running),
-            idle_upload_seconds=args.idle_upload_seconds)
+            idle_upload_seconds=args.idle_upload_seconds, memory_budget=args.memory_budget)
     except (DatabaseInUse, StartupError) as exc:  # one line, no traceback
         print(f"qoro-local: error: {exc}", file=sys.stderr)
         return 1

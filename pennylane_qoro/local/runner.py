@@ -17,7 +17,10 @@ finishes, its result is dropped. Jobs whose work reaches ``process_threshold`` r
 child worker process that cancel kills at once (``process_lane.py``). Jobs start FIFO per
 owner, owners round robin (``pool.py``); ``timing`` holds them PENDING/RUNNING (``timing.py``).
 With a ``seed`` option circuit ``i`` of the job runs with seed ``seed + i``, so results do not
-depend on which worker ran what.
+depend on which worker ran what. A job starts only when its estimated simulator memory fits
+the budget beside the jobs running (``memory.py``); until then it stays PENDING, and it runs
+on at most as many workers as its reservation covers. Template jobs may run on persistent
+simulators (``batched.py``, ``walker.py``).
 
 The workers are daemon threads: a process may exit while a long circuit runs, and the job is
 then resumed (or failed after repeated interruptions) by :meth:`Store.recover` at the next start.
@@ -41,28 +44,18 @@ import numpy as np
 
 from ..protocol.histogram import encode_histogram
 from ..protocol.vocabulary import LOCAL_ACTIVE_STATUSES
+from .batched import batched_tasks
+from .memory import MemoryGate, default_budget, too_large
 from .noise import NoisyRun
 from .pool import Pool
 from .process_lane import ProcessLane
 from .qasm import Placeholders, QasmError, parse, strip_measurements
 from .simulator_options import simulator_config
-from .store import Store, Work
+from .store import Job, Store, Work
 from .submission import terms_for
-from .template_program import Program, compile_template
+from .template_program import Program
 from .timing import Timing
-from .walker import (
-    Part,
-    Reader,
-    default_options,
-    expectation_reader,
-    partition,
-    reference_row,
-    run_rows,
-    run_whole,
-    sampling_reader,
-    start_gates,
-    use_whole,
-)
+from .walker import Part, Reader, run_rows, run_whole
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +263,21 @@ def work_size(work: Work) -> int:
     return sum(1 << item[6] for item in work.pending)
 
 
+def _in_lanes(tasks: list[Callable[[], None]], k: int) -> list[Callable[[], None]]:
+    """At most ``k`` tasks that run ``tasks`` between them (task i in lane i mod k, in order),
+    so a job holds at most ``k`` simulator states at once (its memory reservation)."""
+    if len(tasks) <= k:
+        return tasks
+
+    def lane(tasks_of_lane: list[Callable[[], None]]) -> Callable[[], None]:
+        def run() -> None:
+            for task in tasks_of_lane:
+                task()
+        return run
+
+    return [lane(tasks[i::k]) for i in range(k)]
+
+
 class Runner:
     """Executes finalized jobs in a worker pool sized to the machine.
 
@@ -285,12 +293,15 @@ class Runner:
             (``process_lane.py``); ``None`` runs every job in threads.
         timing (Timing | None): cloud-like PENDING/RUNNING holds (``timing.py``); off by
             default.
+        memory_budget (int | None): bytes of simulator state the running jobs may need
+            together (``memory.py``); ``None``: half of the physical memory. A job that does
+            not fit beside the running ones stays PENDING until one ends.
     """
 
     def __init__(self, store: Store, *, workers: int | None = None,
                  flush_every: int = FLUSH_EVERY, flush_seconds: float = FLUSH_SECONDS,
                  process_threshold: int | None = PROCESS_THRESHOLD,
-                 timing: Timing | None = None):
+                 timing: Timing | None = None, memory_budget: int | None = None):
         warm_up()
         self.store = store
         self.flush_every = flush_every
@@ -298,9 +309,11 @@ class Runner:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.timing = timing or Timing()
         self.process_threshold = process_threshold
+        self.memory = MemoryGate(memory_budget or default_budget(), workers=self.workers)
         self._lane = None if process_threshold is None else ProcessLane(
             store, {"workers": self.workers, "flush_every": flush_every,
-                    "flush_seconds": flush_seconds}, self.timing.hold_running)
+                    "flush_seconds": flush_seconds, "memory_budget": self.memory.budget},
+            self.timing.hold_running)
         self._pool = Pool(self.workers)
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
@@ -338,6 +351,7 @@ class Runner:
         if run is not None:
             run.stopped = True
             self._ended(job_id)
+        self.memory.release(job_id)  # also drops a job waiting for memory from the line
         if self._lane is not None:
             self._lane.kill(job_id)  # a job in the worker process stops at once
 
@@ -355,9 +369,27 @@ class Runner:
     def _ended(self, job_id: str) -> None:
         with self._lock:
             self._runs.pop(job_id, None)
+        self.memory.release(job_id)
+
+    def _admitted(self, job_id: str) -> bool:
+        """Reserve the job's memory (``memory.py``), or leave it PENDING, queued for a retry
+        when memory frees; a job whose widest circuit can never fit is FAILED."""
+        job = self.store.peek(job_id)
+        if job is None or job.status != "PENDING" or not job.finalized:
+            self.memory.release(job_id)  # gone or cancelled while it waited
+            return False
+        refusal = too_large(job.max_qubits, job.options, self.memory.budget)
+        if refusal is not None:  # queued before the budget was lowered (a restart)
+            self.store.set_status(job_id, status="FAILED", expect=("PENDING",),
+                                  error=f"the job's widest circuit has {refusal}")
+            self.memory.release(job_id)
+            return False
+        need = self.memory.need(job.max_qubits, job.options, circuits=job.n_circuits)
+        return self.memory.admit(job_id, need, lambda: self._pool.submit(
+            lambda: self._start(job_id), lane=job.owner))
 
     def _start(self, job_id: str, *, here: bool = False) -> None:
-        if self._closing:
+        if self._closing or not self._admitted(job_id):
             return
         try:
             work = self.store.claim(job_id)
@@ -365,14 +397,27 @@ class Runner:
             log.exception("could not claim job %s", job_id)
             self.store.set_status(job_id, status="FAILED", expect=LOCAL_ACTIVE_STATUSES,
                                   error=f"the local service could not start the job: {exc}")
+            self.memory.release(job_id)
             return
         if work is None:
+            self.memory.release(job_id)
             return
         if (not here and self._lane is not None and self.process_threshold is not None
                 and work_size(work) >= self.process_threshold):
             self._lane.submit(work)  # killable: see process_lane.py
+            threading.Thread(target=self._release_when_done, args=(work.job,),
+                             daemon=True).start()
             return
         self.execute(work, here=here)
+
+    def _release_when_done(self, job: Job) -> None:
+        """Watch a job of the worker process; give its memory back once it has ended."""
+        try:
+            while self.store.wait_status(job.id, job.owner, 30.0)[0] in LOCAL_ACTIVE_STATUSES:
+                pass
+        except Exception:  # NotFound (deleted), or the store closed at shutdown
+            pass
+        self.memory.release(job.id)
 
     def execute(self, work: Work, *, here: bool = False) -> None:
         """Run a claimed job on this runner's threads (``here``: all in the calling thread).
@@ -386,15 +431,19 @@ class Runner:
         except Exception as exc:
             self.store.finish(job_id, results=[], run_time=0.0,
                               error=f"the local service could not start the job: {exc}")
+            self.memory.release(job_id)
             return
         if not work.pending:  # every result was stored before a restart
             self.store.finish(job_id, results=[], run_time=0.0)
+            self.memory.release(job_id)
             return
         with self._lock:
             self._runs[job_id] = run
-        tasks = self._batched_tasks(run, work)
+        tasks = batched_tasks(run, work, workers=self.workers, encode=histogram)
         if tasks is None:
             tasks = [lambda item=item: run.run_one(item) for item in work.pending]
+        tasks = _in_lanes(tasks, self.memory.parallel(work.job.max_qubits, run.options,
+                                                      circuits=len(work.pending)))
         if here:  # run_here: no pool hand-off
             for task in tasks:
                 task()
@@ -404,57 +453,3 @@ class Runner:
             self._pool.submit(task)
         # The claiming worker runs the first task itself: a 1-circuit job needs no hand-off.
         first()
-
-    def _batched_tasks(self, run: _Run, work: Work) -> list[Callable[[], None]] | None:
-        """Tasks running a template job's rows on persistent simulators, at most one per
-        worker and template (``local/walker.py``); ``None`` when the job does not qualify
-        (bound circuits, non-default simulator options, a seeded EXECUTE job, a template
-        outside the fast path's grammar)."""
-        job = run.job
-        if not default_options(run.options):
-            return None
-        if job.job_type == "EXECUTE" and run.seed is not None:
-            return None  # seeded samples stay simple_execute's, the same on both paths
-        if any(item[3] is None for item in work.pending):
-            return None
-        by_template: dict[int, list[tuple]] = {}
-        for item in work.pending:
-            by_template.setdefault(item[3], []).append(item)
-        tasks: list[Callable[[], None]] = []
-        for index, items in by_template.items():
-            made = self._template_tasks(run, work.templates[index], items)
-            if made is None:
-                return None
-            tasks += made
-        return tasks
-
-    def _template_tasks(self, run: _Run, template: tuple[str, tuple[str, ...]],
-                        items: list[tuple]) -> list[Callable[[], None]] | None:
-        text, names = template
-        program = compile_template(text, names)
-        if program is None:
-            return None
-        job = run.job
-        if job.job_type == "EXPECTATION":
-            groups, ham_map = job.observables or [], job.circuit_ham_map
-            terms = terms_for(items[0][0], groups, ham_map)
-            if any(terms_for(item[0], groups, ham_map) != terms for item in items):
-                return None
-            reader = expectation_reader(terms, run.shared_config)
-            extra = 3.0 * len(terms)  # reading one term costs about three gates
-        else:
-            if not program.measures:
-                return None
-            reader = sampling_reader(program, lambda r: items[r][5], run.shared_config,
-                                     histogram)
-            extra = 1.0
-        values = np.array([item[4] for item in items], dtype=np.float64)
-        values = values.reshape(len(items), len(names))
-        ref = reference_row(values)
-        starts = start_gates(program, values, ref)
-        whole = use_whole(job.job_type, program.n_qubits)
-        parts = partition(starts, len(program.gates), extra, self.workers, whole)
-        return [
-            lambda part=part: run.run_batch(program, items, part, values, ref, starts, reader)
-            for part in parts
-        ]

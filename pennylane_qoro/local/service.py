@@ -128,7 +128,8 @@ class _Stack:
                  log_level: str = "warning", access_log: bool = False,
                  keep_alive: int = KEEP_ALIVE_SECONDS, test_routes: bool = False,
                  timing: Timing | None = None,
-                 idle_upload_seconds: float = IDLE_UPLOAD_SECONDS, own_logging: bool = False):
+                 idle_upload_seconds: float = IDLE_UPLOAD_SECONDS, own_logging: bool = False,
+                 memory_budget: int | None = None):
         # One serving process per database file, taken before the store is opened so this
         # start-up's recovery never touches the jobs of a live process (db_lock.py).
         try:
@@ -142,7 +143,8 @@ class _Stack:
             if isinstance(exc, (OSError, sqlite3.Error)):
                 raise database_error(db, exc) from None  # one line naming the path
             raise
-        self.runner = Runner(self.store, workers=workers, timing=timing)
+        self.runner = Runner(self.store, workers=workers, timing=timing,
+                             memory_budget=memory_budget)
         app = create_app(self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
                          extra_routers=extra_routers, idempotency=idempotency,
                          max_active_jobs=max_active_jobs, test_routes=test_routes)
@@ -261,7 +263,8 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
           grant: int = DEFAULT_GRANT, idempotency: bool = True,
           max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS,
           test_routes: bool = False, timing: Timing | None = None,
-          idle_upload_seconds: float = IDLE_UPLOAD_SECONDS) -> Iterator[LocalService]:
+          idle_upload_seconds: float = IDLE_UPLOAD_SECONDS,
+          memory_budget: int | None = None) -> Iterator[LocalService]:
     """Run a new, independent local service for the duration of a ``with`` block.
 
     Args:
@@ -281,6 +284,8 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
         timing (Timing | None): hold jobs PENDING/RUNNING like the cloud (``timing.py``).
         idle_upload_seconds (float): an upload never finalized and idle this long is FAILED
             (``reaper.py``).
+        memory_budget (int | None): bytes of simulator state running jobs may need together
+            (``memory.py``); ``None``: half of the physical memory.
 
     Yields:
         LocalService: the running service.
@@ -289,7 +294,7 @@ def serve(*, db: str | Path | None = None, workers: int | None = None, host: str
                    max_body_bytes=max_body_bytes, extra_routers=extra_routers,
                    idempotency=idempotency, max_active_jobs=max_active_jobs,
                    test_routes=test_routes, timing=timing,
-                   idle_upload_seconds=idle_upload_seconds)
+                   idle_upload_seconds=idle_upload_seconds, memory_budget=memory_budget)
     server = _Server(stack, grant=grant)
     try:
         yield server.service
@@ -302,7 +307,8 @@ def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
         max_active_jobs: int | None = DEFAULT_MAX_ACTIVE_JOBS, log_level: str = "warning",
         announce: Callable[[str], None] | None = None, test_routes: bool = False,
         timing: Timing | None = None,
-        idle_upload_seconds: float = IDLE_UPLOAD_SECONDS) -> None:
+        idle_upload_seconds: float = IDLE_UPLOAD_SECONDS,
+        memory_budget: int | None = None) -> None:
     """Serve in the foreground until interrupted (``qoro-local serve``).
 
     Args:
@@ -320,6 +326,8 @@ def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
         timing (Timing | None): hold jobs PENDING/RUNNING like the cloud (``timing.py``).
         idle_upload_seconds (float): an upload never finalized and idle this long is FAILED
             (``reaper.py``).
+        memory_budget (int | None): bytes of simulator state running jobs may need together
+            (``memory.py``; ``--memory-budget``); ``None``: half of the physical memory.
 
     Raises:
         DatabaseInUse: another live process serves ``db`` (nothing was started).
@@ -327,7 +335,8 @@ def run(*, db: str | Path, host: str = "127.0.0.1", port: int = 8080,
     stack = _Stack(db=db, workers=workers, host=host, port=port, max_body_bytes=max_body_bytes,
                    max_active_jobs=max_active_jobs, log_level=log_level,
                    access_log=log_level == "debug", test_routes=test_routes, timing=timing,
-                   idle_upload_seconds=idle_upload_seconds, own_logging=True)
+                   idle_upload_seconds=idle_upload_seconds, own_logging=True,
+                   memory_budget=memory_budget)
     (announce or _print_now)(f"serving {stack.url}")
     try:
         stack.serve_forever()

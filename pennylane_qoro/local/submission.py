@@ -8,7 +8,8 @@ Owns the server-side reading of qoro-api.md §2.8 and §3:
   * the envelope: ``shots`` (``null`` -> :data:`DEFAULT_SHOTS`) and chunk-local
     ``shot_groups`` (§3.3); ``observables`` decoded from ``@gzs`` and ``circuit_ham_map`` read in
     job-global indices (§3.4, §8 item 1);
-  * the qubit limit of the job's simulation method;
+  * the qubit limit of the job's simulation method, and the service's memory budget
+    (``memory.py``: a circuit whose state alone exceeds it is refused before any job runs);
   * the price of each circuit.
 
 Pricing (hundredths of a credit, debited once when the job is finalized; circuits that never
@@ -28,17 +29,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..protocol.errors import PayloadError, WireDecodeError
 from ..protocol.noise import max_qubit_index
 from ..protocol.observables import decode_observables, validate_pauli_terms
 from ..protocol.shot_groups import check_shot_groups
 from ..protocol.text import decompress_text
+from .memory import too_large
 from .models import AddCircuitsRequest
 from .qasm import Placeholders, QasmError, Registers, parse, registers, validate
 from .simulator_options import max_qubits
-from .store import CircuitRow, Job
+from .store import ChunkRows, CircuitRow, Job
 
 DEFAULT_SHOTS = 1000  # seed/0.13 may send "shots": null (§2.8)
 MAX_SHOTS = 10_000_000
@@ -50,16 +51,10 @@ class SubmissionError(ValueError):
     """The request cannot be accepted (400); the message names the offending item."""
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """A validated ``add_circuits`` request, ready for :meth:`Store.append_chunk`."""
-
-    circuits: list[CircuitRow]
-    templates: list[tuple[str, tuple[str, ...]]]
-    observables: list[list[str]] | None
-    circuit_ham_map: list[list[int]] | None
-    max_qubits: int
-    finalize: bool
+Chunk = ChunkRows
+"""A validated ``add_circuits`` request, ready for :meth:`Store.append_chunk` (the store's
+:class:`~.store.uploads.ChunkRows`: circuits, templates, observables, circuit_ham_map,
+max_qubits, finalize)."""
 
 
 def execute_cost(shots: int) -> int:
@@ -80,12 +75,15 @@ def expectation_cost(n_terms: int) -> int:
     return 1 + math.ceil(n_terms / 100)
 
 
-def prepare_chunk(req: AddCircuitsRequest, job: Job) -> Chunk:
+def prepare_chunk(req: AddCircuitsRequest, job: Job, *,
+                  memory_budget: int | None = None) -> Chunk:
     """Validate one request against its job and build the rows to store.
 
     Args:
         req (AddCircuitsRequest): the parsed body.
         job (Job): the job as stored before this request.
+        memory_budget (int | None): the service's memory budget in bytes (``memory.py``): a
+            circuit whose estimated state alone exceeds it can never run and is refused.
 
     Returns:
         Chunk: rows, templates and envelope to append.
@@ -111,6 +109,10 @@ def prepare_chunk(req: AddCircuitsRequest, job: Job) -> Chunk:
         raise SubmissionError(
             f"circuit {label!r} has {widest} qubits; {method} simulation allows at most {limit}"
         )
+    refusal = None if memory_budget is None else too_large(widest, job.options, memory_budget)
+    if refusal is not None:
+        label = next(c.label for c in circuits if c.n_qubits == widest)
+        raise SubmissionError(f"circuit {label!r} has {refusal}")
     _check_noise_width(job.options, circuits)
     return Chunk(circuits=circuits, templates=templates, observables=observables,
                  circuit_ham_map=ham_map, max_qubits=widest, finalize=req.finalized == "true")

@@ -110,8 +110,9 @@ def reject_unsupported_measurements(
             )
         where = "with finite shots" if tape.shots else "for analytic simulation"
         raise DeviceError(
-            f"{what} is not supported {where} on {name}: a Qoro service returns measurement "
-            "histograms and expectation values, never the quantum state. Measure "
+            f"{what} is not accepted {where} on {name}: it is not supported by a Qoro "
+            "service, which returns measurement histograms and expectation values, never the "
+            "quantum state. Measure "
             "qml.expval(), qml.var(), qml.probs() or, with shots, qml.sample() / qml.counts()."
         )
     return (tape,), null_postprocessing

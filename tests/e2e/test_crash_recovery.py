@@ -14,7 +14,11 @@ Then, for every job in the database:
   client error named that job id;
 
 and every client call either returned the right results or raised a typed error that names the
-job id when one existed. Parametrized over five seeds: five kills at five random points.
+job id when one existed. The ledger then balances: the token's balance equals its grant minus
+the charges (each job's debit less its refunds), a job is debited at most once (a resumed job is
+never charged again), a COMPLETED job was charged exactly its cost, a FAILED or CANCELLED one at
+most that, an upload never finalized nothing. Parametrized over five seeds: five kills at five
+random points.
 """
 
 from __future__ import annotations
@@ -33,12 +37,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from pennylane_qoro.client import JobSpec, QoroClient, QoroError
-from pennylane_qoro.local.store import Store, hash_token
+from pennylane_qoro.local.store import DEFAULT_GRANT, Store, hash_token
 
 pytestmark = pytest.mark.slow
 
@@ -155,6 +160,42 @@ def settle(db: Path, owner: str) -> dict[str, object]:
         time.sleep(0.1)
 
 
+def hundredths(amount: str) -> int:
+    """A ledger amount (``"-0.10"``) in hundredths of a credit."""
+    return int(Decimal(amount) * 100)
+
+
+def check_ledger(db: Path, owner: str, jobs: dict) -> int:
+    """Assert the ledger equation (module docstring); returns the total charged."""
+    store = Store(db)
+    try:
+        credits = store.credits(owner)
+        _, ledger = store.transactions(owner, page=1, page_size=100_000)
+    finally:
+        store.close()
+    grants = [t for t in ledger if t["transaction_type"] == "PURCHASE"]
+    assert [hundredths(t["amount"]) for t in grants] == [DEFAULT_GRANT]
+    charged: Counter[str] = Counter()
+    debits: Counter[str] = Counter()
+    for t in ledger:
+        if t["transaction_type"] in ("USAGE", "REFUND"):
+            charged[t["job_id"]] -= hundredths(t["amount"])
+            debits[t["job_id"]] += t["transaction_type"] == "USAGE"
+    assert set(charged) <= set(jobs), "a charge for a job that is not in the database"
+    assert max(debits.values(), default=0) <= 1, f"a job debited twice: {debits}"
+    for job_id, job in jobs.items():
+        if job.status == "COMPLETED":
+            assert charged[job_id] == job.cost and debits[job_id] == 1, job
+        elif not job.finalized:
+            assert job_id not in charged, job
+        else:
+            assert 0 <= charged[job_id] <= job.cost, job
+    total = sum(charged.values())
+    assert hundredths(credits["balance"]) == DEFAULT_GRANT - total
+    assert hundredths(credits["total_used"]) == total
+    return total
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_kill_at_a_random_point_then_restart(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
@@ -214,8 +255,10 @@ def test_kill_at_a_random_point_then_restart(tmp_path: Path, seed: int) -> None:
             assert jobs[o.job_id].status == "COMPLETED"
         elif o.job_id is not None:
             assert o.job_id in str(o.error), o.error
+    charged = check_ledger(db, owner, jobs)
     by_status = Counter(job.status for job in jobs.values())
-    print(f"\nseed {seed}: kill {kill_after:.2f} s after {kill_at} jobs returned (jobs then "
+    print(f"\nseed {seed}: ledger balanced ({charged / 100:.2f} credits charged); "
+          f"kill {kill_after:.2f} s after {kill_at} jobs returned (jobs then "
           f"{dict(at_kill)}), restart "
           f"after {pause:.2f} s; jobs now {dict(by_status)}; client: "
           f"{sum(o.error is None for o in outcomes)} results, "

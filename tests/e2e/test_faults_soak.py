@@ -11,7 +11,8 @@ The client re-sends GETs, and -- because the service advertises idempotency -- i
 item 10). Counted at the end, from the client's answers and the service's own database:
 lost = logical jobs that did not come back with results, duplicated = service jobs beyond one
 per logical job or debits beyond one per job, wrong = results that differ from the known
-outcome. All three must be 0.
+outcome. All three must be 0. And the ledger balances: the balance is the grant minus one
+debit of each job's cost (every job COMPLETED, so no refunds).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 
 from pennylane_qoro.client import JobSpec, QoroClient
 from pennylane_qoro.local import FaultPlan, serve
-from pennylane_qoro.local.store import Store, hash_token
+from pennylane_qoro.local.store import DEFAULT_GRANT, Store, format_amount, hash_token
 
 pytestmark = pytest.mark.slow
 
@@ -110,6 +111,8 @@ def test_1000_jobs_under_20_percent_faults(tmp_path: Path) -> None:
         service_jobs = store.job_ids(owner)
         statuses = Counter(store.status(job_id, owner)[0] for job_id in service_jobs)
         _, ledger = store.transactions(owner, page=1, page_size=10 * JOBS)
+        balance = store.credits(owner)["balance"]
+        cost = sum(store.get_job(job_id, owner).cost for job_id in service_jobs)
     finally:
         store.close()
     debits = Counter(t["job_id"] for t in ledger if t["transaction_type"] == "USAGE")
@@ -127,5 +130,7 @@ def test_1000_jobs_under_20_percent_faults(tmp_path: Path) -> None:
     assert sorted(service_jobs) == sorted(returned.values())
     assert statuses == Counter({"COMPLETED": JOBS})
     assert set(debits) == set(service_jobs)
+    assert balance == format_amount(DEFAULT_GRANT - cost)  # grant minus one charge per job
+    assert {t["transaction_type"] for t in ledger} == {"PURCHASE", "USAGE"}
     assert injected > 0.1 * sent  # the faults really happened (seeded draws)
     assert min(by_kind.values()) > 0

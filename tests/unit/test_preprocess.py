@@ -77,7 +77,8 @@ class TestRejectUnsupportedMeasurements:
     @pytest.mark.parametrize("mp", [qml.state(), qml.density_matrix(wires=0)])
     def test_state_measurements_are_refused_naming_the_device(self, mp):
         """Test that state-type measurements raise a DeviceError naming the device."""
-        with pytest.raises(DeviceError, match=f"not supported for analytic simulation on {NAME}"):
+        message = f"not accepted for analytic simulation on {NAME}: it is not supported"
+        with pytest.raises(DeviceError, match=message):
             reject_unsupported_measurements(_tape([mp]), caps=CAPS, name=NAME)
 
     def test_sample_without_shots_is_refused(self):
@@ -87,7 +88,8 @@ class TestRejectUnsupportedMeasurements:
 
     def test_state_with_shots_is_refused(self):
         """Test the finite-shot wording."""
-        with pytest.raises(DeviceError, match=f"not supported with finite shots on {NAME}"):
+        message = f"not accepted with finite shots on {NAME}: it is not supported"
+        with pytest.raises(DeviceError, match=message):
             reject_unsupported_measurements(_tape([qml.state()], shots=10), caps=CAPS, name=NAME)
 
     def test_custom_sample_measurement_with_shots_passes(self):

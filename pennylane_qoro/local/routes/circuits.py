@@ -1,12 +1,14 @@
 """The upload route of the local service: ``job/{id}/add_circuits/`` (qoro-api.md §2.8).
 
 A chunk of bound circuits or one template is validated (``submission.prepare_chunk``) and
-appended in one store transaction; the job starts when ``finalized`` is the string
-``"true"``. The body is parsed here rather than by FastAPI so that repeated keys are refused
-and key order (the circuits' order, §1.4) is kept. An ``Idempotency-Key`` makes a re-sent
-chunk get the recorded answer without being appended twice. Bodies up to
+appended by the store, which refuses it (credits included) before writing a row and then
+inserts the rows in short batches (``store/uploads.py``); the job starts when ``finalized``
+is the string ``"true"``. The body is parsed here rather than by FastAPI so that repeated
+keys are refused and key order (the circuits' order, §1.4) is kept. An ``Idempotency-Key``
+makes a re-sent chunk get the recorded answer without being appended twice. Bodies up to
 :data:`INLINE_BODY_BYTES` are handled on the event loop (well under a millisecond of parsing);
-larger ones go to the thread pool so polls stay responsive.
+larger ones go to the thread pool -- hashing, parsing, validation (in slices, so no single call
+holds the interpreter for long) and storing -- so every other request stays responsive.
 
 Imports FastAPI, pydantic, the standard library and ``local`` modules only.
 """
@@ -21,23 +23,30 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import StrictStr, TypeAdapter, ValidationError
 
 from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES, WAIT_PARAM
 from ..bounds import parse_json
-from ..deps import Owner, RunnerDep, SettingsDep, StoreDep, remember
+from ..deps import AppSettings, Owner, RunnerDep, SettingsDep, StoreDep, remember
+from ..gc_pause import paused_gc, release
 from ..handlers import format_validation
 from ..inline import finalize_answer, runs_inline
-from ..models import AddCircuitsRequest, AddCircuitsResponse
+from ..models import AddCircuitsRequest, AddCircuitsResponse, ParameterSet
 from ..runner import Runner
 from ..store import Conflict, Job, Remember, Store
 from ..submission import SubmissionError, prepare_chunk
 from .jobs import MAX_WAIT, long_polls
 
-__all__ = ["INLINE_BODY_BYTES", "router"]
+__all__ = ["INLINE_BODY_BYTES", "PAUSE_GC_BYTES", "VALIDATE_SLICE", "router", "validate_chunk"]
 
 INLINE_BODY_BYTES = 16 << 10
 """``add_circuits`` bodies up to this size are handled without a thread hop."""
+VALIDATE_SLICE = 2000
+"""Rows (template parameter sets or bound circuits) validated per pydantic call."""
+PAUSE_GC_BYTES = 1 << 20
+"""Bodies over this size are handled with the cyclic collector paused (``gc_pause.py``)."""
+_ROWS = TypeAdapter(list[ParameterSet])
+_CIRCUITS = TypeAdapter(dict[StrictStr, StrictStr])
 
 router = APIRouter()
 
@@ -68,19 +77,89 @@ def _chunk_response(added: int) -> Callable[[Job], tuple[int, str]]:
     return respond
 
 
-def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str,
-                  body: bytes, key: Remember | None = None) -> AddCircuitsResponse:
-    """The work of ``add_circuits/``, run in the thread pool (it gunzips and parses)."""
+def validate_chunk(raw: Any) -> AddCircuitsRequest:
+    """The parsed body as an :class:`AddCircuitsRequest`, its rows validated in slices.
+
+    One pydantic call over a 700 000-row body holds the interpreter for seconds, and the event
+    loop answering every other token's polls with it; slices of :data:`VALIDATE_SLICE` rows
+    let it run in between. Errors name the field as one call would
+    (``parameter_sets.12345.values.0: ...``).
+
+    Raises:
+        SubmissionError: the body does not fit the model (400).
+    """
+    rows = raw.get("parameter_sets") if isinstance(raw, dict) else None
+    circuits = raw.get("circuits") if isinstance(raw, dict) else None
+    sliced = {"parameter_sets": isinstance(rows, list), "circuits": isinstance(circuits, dict)}
+    envelope = {k: v for k, v in raw.items() if not sliced.get(k)} \
+        if isinstance(raw, dict) else raw
+    try:
+        req = AddCircuitsRequest.model_validate(envelope)
+        update: dict[str, Any] = {}
+        if sliced["parameter_sets"]:
+            update["parameter_sets"] = [
+                row for start in range(0, len(rows), VALIDATE_SLICE)
+                for row in _slice(_ROWS, rows[start:start + VALIDATE_SLICE],
+                                  ("parameter_sets",), start)
+            ]
+        if sliced["circuits"]:
+            items = list(circuits.items())
+            update["circuits"] = {
+                label: text for start in range(0, len(items), VALIDATE_SLICE)
+                for label, text in _slice(_CIRCUITS, dict(items[start:start + VALIDATE_SLICE]),
+                                          ("circuits",), None).items()
+            }
+    except ValidationError as exc:
+        raise SubmissionError(format_validation(exc.errors())) from None
+    return req.model_copy(update=update)
+
+
+def _slice(adapter: TypeAdapter, part: Any, prefix: tuple, offset: int | None) -> Any:
+    """Validate one slice; errors are re-raised with their location in the whole body."""
+    try:
+        return adapter.validate_python(part)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            loc = tuple(err.get("loc", ()))
+            if offset is not None and loc and isinstance(loc[0], int):
+                loc = (loc[0] + offset, *loc[1:])
+            errors.append({**err, "loc": (*prefix, *loc)})
+        raise SubmissionError(format_validation(errors)) from None
+
+
+def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str, body: bytes,
+                  request: Request, settings: AppSettings) -> AddCircuitsResponse:
+    """The work of ``add_circuits/``, run in the thread pool for large bodies: it hashes the
+    body for its ``Idempotency-Key``, parses, validates and stores it (the store inserts the
+    rows in batches, ``store/uploads.py``), none of it on the event loop. A body over
+    :data:`PAUSE_GC_BYTES` is handled with the cyclic collector paused and its parsed rows
+    freed in slices (``local/gc_pause.py``): either would otherwise stall every request for up
+    to a second at a time."""
+    if len(body) <= PAUSE_GC_BYTES:
+        return _append(store, runner, job_id, owner, body, request, settings, [])
+    held: list[Any] = []
+    with paused_gc():
+        try:
+            return _append(store, runner, job_id, owner, body, request, settings, held)
+        finally:
+            release(*held)
+
+
+def _append(store: Store, runner: Runner, job_id: str, owner: str, body: bytes,
+            request: Request, settings: AppSettings, held: list[Any]) -> AddCircuitsResponse:
+    """:func:`_add_circuits`' steps; the large containers it builds are added to ``held``."""
+    key = remember(request, owner, body, settings, None)  # answer set once parsed
     if key is not None:
         store.recall(key)  # a re-sent chunk is answered before any parsing
     # The model fixes every field's shape (deeper nesting fails validation: no depth walk) and
     # refuses NaN naming its field.
     raw = parse_json(body, object_pairs_hook=_no_duplicate_keys, check_depth=False,
                      finite=False)
-    try:
-        req = AddCircuitsRequest.model_validate(raw)
-    except ValidationError as exc:
-        raise SubmissionError(format_validation(exc.errors())) from None
+    if isinstance(raw, dict):
+        held += [raw.get("parameter_sets"), raw.get("circuits")]
+    req = validate_chunk(raw)
+    held += [req.parameter_sets, req.circuits]
     job = store.get_job(job_id, owner)
     if job.finalized or job.status != "PENDING":
         if key is not None:
@@ -88,7 +167,8 @@ def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str,
         if job.finalized:
             raise Conflict("Job is already finalized; no more circuits can be added")
         raise Conflict("Job is not in PENDING status")
-    chunk = prepare_chunk(req, job)
+    chunk = prepare_chunk(req, job, memory_budget=runner.memory.budget)
+    held.append(chunk.circuits)
     if key is not None:
         key = Remember(owner=key.owner, key=key.key, fingerprint=key.fingerprint,
                        respond=_chunk_response(len(chunk.circuits)))
@@ -124,11 +204,11 @@ async def add_circuits(job_id: str, request: Request, owner: Owner, store: Store
     (``local/inline.py``). Without ``wait`` the answer is the cloud's.
     """
     body = await request.body()
-    key = remember(request, owner, body, settings, None)  # answer set once parsed
     if len(body) <= INLINE_BODY_BYTES:  # a few small circuits: cheaper than a thread hop
-        answer = _add_circuits(store, runner, job_id, owner, body, key)
+        answer = _add_circuits(store, runner, job_id, owner, body, request, settings)
     else:
-        answer = await run_in_threadpool(_add_circuits, store, runner, job_id, owner, body, key)
+        answer = await run_in_threadpool(_add_circuits, store, runner, job_id, owner, body,
+                                         request, settings)
     if not (wait > 0 and answer.finalized):
         return answer
     status = store.status(job_id, owner)

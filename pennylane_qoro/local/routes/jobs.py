@@ -29,6 +29,7 @@ from ..bounds import parse_json, query_int
 from ..deps import Owner, RunnerDep, SettingsDep, StoreDep, remember
 from ..handlers import error
 from ..inline import result_rows_json
+from ..memory import too_large
 from ..models import (
     CancelResponse,
     CreateFailedRequest,
@@ -238,7 +239,7 @@ async def get_execution_config(job_id: str, owner: Owner, store: StoreDep) -> An
 
 @router.post("/job/{job_id}/execution_config/", response_model=ExecutionConfigSetResponse)
 async def set_execution_config(job_id: str, request: Request, owner: Owner,
-                               store: StoreDep) -> ExecutionConfigSetResponse:
+                               store: StoreDep, runner: RunnerDep) -> ExecutionConfigSetResponse:
     """§2.13 POST (seed/0.13/0.14): replace the options of a PENDING job (else 409).
 
     The body is an ``ExecutionConfig`` payload, or ``{"maestro_config": {...}}``.
@@ -260,6 +261,10 @@ async def set_execution_config(job_id: str, request: Request, owner: Owner,
             f"the job has a circuit of {job.max_qubits} qubits; {method} simulation allows "
             f"at most {limit}"
         )
+    refusal = too_large(job.max_qubits, options, runner.memory.budget) if job.n_circuits \
+        else None
+    if refusal is not None:
+        raise SubmissionError(f"the job has a circuit of {refusal}")
     job = store.set_options(job_id, owner, options=options, execution_configuration=legacy,
                             maestro_config=maestro_config)
     return ExecutionConfigSetResponse(job_id=job_id,

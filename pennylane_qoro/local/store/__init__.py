@@ -14,6 +14,7 @@ tests and tools need are exported beside it. The package owns ALL SQL of the loc
 * ``artifacts``: templates, circuits and their results, named blobs;
 * ``queue``: claiming jobs for the runner, storing results, recovery after a restart;
 * ``idempotency``: ``Idempotency-Key`` records;
+* ``uploads``: appending a chunk in short batches, refused before its first row;
 * ``facade``: :class:`Store`, one transaction per method over the modules above.
 
 Must not import anything from the package but ``protocol`` (no client, device, compile or
@@ -39,12 +40,15 @@ from .jobs import IDLE_UPLOAD_SECONDS
 from .ledger import DEFAULT_GRANT, format_amount, hash_token
 from .queue import MAX_ATTEMPTS
 from .records import CircuitRow, Job, Remember, Work
+from .uploads import UPLOAD_BATCH, ChunkRows
 
 __all__ = [
     "DEFAULT_GRANT",
     "IDEMPOTENCY_TTL_SECONDS",
     "IDLE_UPLOAD_SECONDS",
     "MAX_ATTEMPTS",
+    "UPLOAD_BATCH",
+    "ChunkRows",
     "CircuitRow",
     "Conflict",
     "Forbidden",

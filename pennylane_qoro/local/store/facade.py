@@ -13,7 +13,7 @@ them (e.g. an idempotent chunk append) composes them inside its one transaction.
 Tunables are constructor keywords, not module globals: ``max_attempts`` (restarts before an
 interrupted job is failed), ``idempotency_ttl`` (age of the records purged at start-up) and
 ``idle_upload_seconds`` (an unfinalized upload untouched this long stops counting against its
-owner's active-job limit).
+owner's active-job limit) and ``upload_batch`` (rows per staging transaction of a chunk).
 
 Imports only the standard library, ``protocol`` and the ``store`` modules.
 """
@@ -37,9 +37,9 @@ import pennylane_qoro.local.store.ledger as ledger
 import pennylane_qoro.local.store.queue as queue
 
 from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES
-from .errors import InsufficientCredits
 from .records import CircuitRow, Job, Remember, Work
 from .schema import connect
+from .uploads import UPLOAD_BATCH, ChunkRows, Uploads
 
 __all__ = ["Store"]
 
@@ -57,6 +57,7 @@ class Store:
         idle_upload_seconds (float): an unfinalized upload untouched this long no longer
             counts against its owner's ``max_active`` (:meth:`create_job`) and is FAILED by
             :meth:`reap_uploads` (default 600 s).
+        upload_batch (int): circuits inserted per transaction by :meth:`append_chunk`.
 
     >>> from pennylane_qoro.local.store import Store, hash_token
     >>> store = Store()
@@ -68,7 +69,8 @@ class Store:
     def __init__(self, path: str | Path | None = None, *,
                  max_attempts: int = queue.MAX_ATTEMPTS,
                  idempotency_ttl: float = idempotency.IDEMPOTENCY_TTL_SECONDS,
-                 idle_upload_seconds: float = jobs.IDLE_UPLOAD_SECONDS):
+                 idle_upload_seconds: float = jobs.IDLE_UPLOAD_SECONDS,
+                 upload_batch: int = UPLOAD_BATCH):
         self.path = None if path is None else str(path)
         if self.path is not None:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +83,7 @@ class Store:
         with self._lock:
             self._db = connect(self.path)
         self._owners: set[str] = set()
+        self._uploads = Uploads(self._tx, batch=upload_batch)
 
     def close(self) -> None:
         """Close the connection (further calls fail)."""
@@ -229,6 +232,11 @@ class Store:
         with self._reading() as db:
             return jobs.owned(db, job_id, owner)
 
+    def peek(self, job_id: str) -> Job | None:
+        """The job row whoever owns it, or ``None`` (the runner's look before a claim)."""
+        with self._reading() as db:
+            return jobs.select(db, job_id)
+
     def status(self, job_id: str, owner: str) -> tuple[str, float, str | None]:
         """``(status, run_time, error)``; the cheap query behind ``status/`` polling."""
         with self._reading() as db:
@@ -260,7 +268,12 @@ class Store:
                      observables: list[list[str]] | None,
                      circuit_ham_map: list[list[int]] | None, max_qubits: int,
                      finalize: bool, remember: Remember | None = None) -> Job:
-        """Append one ``add_circuits`` chunk to a job, in one transaction.
+        """Append one ``add_circuits`` chunk to a job (``store/uploads.py``).
+
+        Every refusal -- credits included -- is decided before a row is written; the rows are
+        then inserted ``upload_batch`` at a time, each batch its own short transaction, and
+        published (count, cost, debit, idempotency record) in one more, so other requests
+        never wait for the whole chunk.
 
         Args:
             job_id (str): the job.
@@ -287,24 +300,15 @@ class Store:
             Conflict: the job is finalized already, or no longer PENDING.
             Invalid: a duplicate label, envelope differing from earlier chunks, a map range
                 outside the job, or finalizing an empty job.
-            InsufficientCredits: finalizing a job that costs more than the balance; the job is
-                FAILED (committed) before this is raised.
+            InsufficientCredits: the job with this chunk costs more than the balance; the job
+                is FAILED (committed, none of the chunk's rows stored) before this is raised.
             Replayed: the key was already used for this request (nothing appended).
             KeyReused: the key was used for another request.
         """
-        with self._tx() as db:
-            if remember is not None:
-                idempotency.recall(db, remember)
-            job, failed = jobs.append_chunk(
-                db, job_id, owner, circuits=circuits, templates=templates,
-                observables=observables, circuit_ham_map=circuit_ham_map,
-                max_qubits=max_qubits, finalize=finalize,
-            )
-            if remember is not None:
-                idempotency.record(db, remember, job)
-        if failed:
-            raise InsufficientCredits(failed)
-        return job
+        chunk = ChunkRows(circuits=circuits, templates=templates, observables=observables,
+                          circuit_ham_map=circuit_ham_map, max_qubits=max_qubits,
+                          finalize=finalize)
+        return self._uploads.append(job_id, owner, chunk, remember)
 
     def set_options(self, job_id: str, owner: str, *, options: dict[str, Any],
                     execution_configuration: dict | None, maestro_config: dict | None) -> Job:
@@ -334,12 +338,17 @@ class Store:
         """Delete a job with its circuits, templates and artifacts; returns its last status.
 
         A PENDING or RUNNING job is cancelled (and refunded) first. The ledger keeps its rows.
+        The job row goes in one transaction; its circuits then ``upload_batch`` at a time, so
+        deleting a huge job does not stall other requests (a chunk still being stored drops
+        its own rows when it finds the job gone).
 
         Raises:
             NotFound: no such job for this owner.
         """
         with self._tx() as db:
-            return jobs.delete(db, job_id, owner)
+            job = jobs.delete(db, job_id, owner)
+        self._uploads.drop(job_id, 0, job.n_circuits)
+        return job.status
 
     def results_page(self, job_id: str, owner: str, *, offset: int,
                      limit: int) -> tuple[Job, list[tuple[str, str | None]]]:
@@ -359,11 +368,24 @@ class Store:
     def claim(self, job_id: str) -> Work | None:
         """Move a finalized PENDING job to RUNNING and load what is left to run.
 
+        The move is one transaction; the circuits are then read ``upload_batch`` indices at a
+        time, each read its own short hold of the lock, so starting a 700 000-circuit job does
+        not stall other requests. Nothing else writes a RUNNING job's circuits meanwhile.
+
         Returns:
             Work | None: ``None`` when the job is gone, cancelled or not runnable.
         """
         with self._tx() as db:
-            return queue.claim(db, job_id)
+            started = queue.start(db, job_id)
+        if started is None:
+            return None
+        job, found = started
+        todo = []
+        step = self._uploads.batch
+        for first in range(0, job.n_circuits, step):  # the lock is free between ranges
+            with self._reading() as db:
+                todo += artifacts.pending(db, job_id, start=first, end=first + step)
+        return Work(job=job, templates=found, pending=todo, done=job.n_circuits - len(todo))
 
     def save_results(self, job_id: str, results: Sequence[tuple[int, str]],
                      run_time: float) -> bool:
@@ -410,6 +432,7 @@ class Store:
             idempotency.purge(db, older_than=self.idempotency_ttl)
             resumed = queue.recover(db, max_attempts=self.max_attempts)
             jobs.reap_uploads(db, idle_seconds=self.idle_upload_seconds)
+            artifacts.drop_unpublished(db)  # rows of a chunk cut off while staging
             return resumed
 
     def reap_uploads(self) -> list[str]:

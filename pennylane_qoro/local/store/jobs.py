@@ -4,10 +4,10 @@ Owns the ``jobs`` table's life before and beside execution: inserting a job (ref
 :class:`RateLimited` while the owner already has ``max_active`` jobs PENDING or RUNNING;
 uploads idle for ``idle_seconds`` do not count, so one token's flood cannot fill the worker
 queue), reading a job only for its owner (another owner's job is :class:`NotFound`, on
-purpose), appending an ``add_circuits`` chunk and finalizing it (the job's cost is debited
-once, or the job is FAILED for credits), replacing a PENDING job's options, cancelling,
-deleting, and status moves for routes outside the circuit flow. Execution (claim, results,
-recovery) is ``store/queue.py``.
+purpose), the rules of finalizing an upload (the job's cost is debited once, or the job is
+FAILED for credits; the chunk steps themselves are ``store/uploads.py``), replacing a
+PENDING job's options, cancelling, deleting, and status moves for routes outside the circuit
+flow. Execution (claim, results, recovery) is ``store/queue.py``.
 
 Every function takes the open connection; the caller (:class:`~.facade.Store`) holds the lock
 and the transaction. Imports the standard library, ``protocol.vocabulary`` and ``store``
@@ -21,17 +21,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES
-from .artifacts import count, delete_job_rows, insert_chunk
+from .artifacts import delete_job_rows
 from .errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from .ledger import balance, format_amount, move_credits, refund_unrun
-from .records import JOB_COLUMNS, CircuitRow, Job, ago, dumps, job_from_row, now
+from .records import JOB_COLUMNS, Job, ago, dumps, job_from_row, now
 
 __all__ = [
     "IDLE_UPLOAD_SECONDS",
-    "append_chunk",
     "cancel",
+    "check_finalizable",
     "delete",
     "enforce_active_limit",
+    "fail_for_credits",
+    "finalize",
     "ids",
     "insert",
     "owned",
@@ -40,6 +42,7 @@ __all__ = [
     "set_options",
     "set_status",
     "status",
+    "unaffordable",
 ]
 
 IDLE_UPLOAD_SECONDS = 600
@@ -153,45 +156,12 @@ def progress(db: sqlite3.Connection, job_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def append_chunk(db: sqlite3.Connection, job_id: str, owner: str, *,
-                 circuits: Sequence[CircuitRow],
-                 templates: Sequence[tuple[str, tuple[str, ...]]],
-                 observables: list[list[str]] | None, circuit_ham_map: list[list[int]] | None,
-                 max_qubits: int, finalize: bool) -> tuple[Job, str | None]:
-    """Append one chunk (see :meth:`Store.append_chunk`).
+def check_finalizable(total: int, ham_map: list[list[int]] | None) -> None:
+    """Refuse to finalize an empty job or one whose ``circuit_ham_map`` reaches past it.
 
-    Returns:
-        tuple[Job, str | None]: the job after the append, and the insufficient-credits
-        message when finalizing failed the job (the caller raises it after the commit).
+    Raises:
+        Invalid: naming the problem.
     """
-    job = owned(db, job_id, owner)
-    if job.finalized:
-        raise Conflict("Job is already finalized; no more circuits can be added")
-    if job.status != "PENDING":
-        raise Conflict("Job is not in PENDING status")
-    if job.n_circuits and job.observables != observables:
-        raise Invalid("observables differ from those sent with earlier chunks")
-    if job.n_circuits and job.circuit_ham_map != circuit_ham_map:
-        raise Invalid("circuit_ham_map differs from the one sent with earlier chunks")
-    insert_chunk(db, job_id, circuits=circuits, templates=templates, before=job.n_circuits)
-    total = job.n_circuits + len(circuits)
-    chunk_cost = sum(c.cost for c in circuits)
-    db.execute(
-        "UPDATE jobs SET n_circuits = ?, max_qubits = MAX(max_qubits, ?), "
-        "cost = cost + ?, observables = ?, circuit_ham_map = ?, updated_at = ? "
-        "WHERE id = ?",
-        (total, max_qubits, chunk_cost, dumps(observables), dumps(circuit_ham_map),
-         now(), job_id),
-    )
-    failed = None
-    if finalize:
-        failed = _finalize(db, job, total, job.cost + chunk_cost, circuit_ham_map)
-    return owned(db, job_id, owner), failed
-
-
-def _finalize(db: sqlite3.Connection, job: Job, total: int, cost: int,
-              ham_map: list[list[int]] | None) -> str | None:
-    """Close the upload, debit the job's cost; returns a failure message or ``None``."""
     if total == 0:
         raise Invalid("cannot finalize a job without circuits")
     for start, end in ham_map or ():
@@ -200,23 +170,43 @@ def _finalize(db: sqlite3.Connection, job: Job, total: int, cost: int,
                 f"circuit_ham_map range [{start}, {end}) is outside the job's "
                 f"{total} circuits"
             )
-    funds = balance(db, job.owner)
-    stamp = now()
-    if cost > funds:
-        message = (
-            f"insufficient credits: the job costs {format_amount(cost)} credits and "
-            f"the balance is {format_amount(funds)}"
-        )
-        db.execute(
-            "UPDATE jobs SET finalized = 1, status = 'FAILED', error = ?, updated_at = ? "
-            "WHERE id = ?",
-            (message, stamp, job.id),
-        )
+
+
+def unaffordable(db: sqlite3.Connection, owner: str, cost: int) -> str | None:
+    """The insufficient-credits message when ``cost`` exceeds the owner's balance, else None."""
+    funds = balance(db, owner)
+    if cost <= funds:
+        return None
+    return (f"insufficient credits: the job costs {format_amount(cost)} credits and "
+            f"the balance is {format_amount(funds)}")
+
+
+def fail_for_credits(db: sqlite3.Connection, job_id: str, message: str, *,
+                     finalize: bool) -> None:
+    """FAIL a job that cannot be paid for (the 402 of ``add_circuits``); nothing is debited."""
+    db.execute(
+        "UPDATE jobs SET finalized = MAX(finalized, ?), status = 'FAILED', error = ?, "
+        "updated_at = ? WHERE id = ?",
+        (int(finalize), message, now(), job_id),
+    )
+
+
+def finalize(db: sqlite3.Connection, job: Job, total: int, cost: int,
+             ham_map: list[list[int]] | None) -> str | None:
+    """Close the upload, debit the job's cost; returns a failure message or ``None``.
+
+    The balance is read again here, in the publishing transaction: another job of the same
+    owner may have been paid for since the chunk was checked.
+    """
+    check_finalizable(total, ham_map)
+    message = unaffordable(db, job.owner, cost)
+    if message is not None:
+        fail_for_credits(db, job.id, message, finalize=True)
         return message
     if cost:
         move_credits(db, job.owner, -cost, kind="USAGE",
                      description=f"{job.job_type} job, {total} circuits", job_id=job.id)
-    db.execute("UPDATE jobs SET finalized = 1, updated_at = ? WHERE id = ?", (stamp, job.id))
+    db.execute("UPDATE jobs SET finalized = 1, updated_at = ? WHERE id = ?", (now(), job.id))
     return None
 
 
@@ -238,7 +228,7 @@ def set_options(db: sqlite3.Connection, job_id: str, owner: str, *, options: dic
 def cancel(db: sqlite3.Connection, job_id: str, owner: str) -> int:
     """Cancel an active job (see :meth:`Store.cancel`); returns how many circuits won't run."""
     row = db.execute(
-        "SELECT owner, status, finalized FROM jobs WHERE id = ?", (job_id,)
+        "SELECT owner, status, finalized, n_circuits FROM jobs WHERE id = ?", (job_id,)
     ).fetchone()
     if row is None:
         raise NotFound(job_id)
@@ -252,17 +242,18 @@ def cancel(db: sqlite3.Connection, job_id: str, owner: str) -> int:
     )
     if row[2]:
         return refund_unrun(db, job_id, owner, "job cancelled")
-    return count(db, job_id)
+    return row[3]  # the published circuits (rows of a chunk still staging do not count)
 
 
-def delete(db: sqlite3.Connection, job_id: str, owner: str) -> str:
-    """Delete a job and everything it holds (see :meth:`Store.delete`); returns its status."""
+def delete(db: sqlite3.Connection, job_id: str, owner: str) -> Job:
+    """Delete a job and what it holds but its circuits (see :meth:`Store.delete`, which
+    deletes those in batches); returns the job as it was."""
     job = owned(db, job_id, owner)
     if job.status in LOCAL_ACTIVE_STATUSES and job.finalized:
         refund_unrun(db, job_id, owner, "job deleted")
-    delete_job_rows(db, job_id)
+    delete_job_rows(db, job_id, circuits=False)
     db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-    return job.status
+    return job
 
 
 def set_status(db: sqlite3.Connection, job_id: str, *, status: str, expect: Sequence[str],

@@ -16,19 +16,22 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from .artifacts import pending, templates, write_results
+from .artifacts import templates, write_results
 from .jobs import select
 from .ledger import refund_unrun
-from .records import Work, now
+from .records import Job, now
 
-__all__ = ["MAX_ATTEMPTS", "claim", "finish", "recover", "save_results"]
+__all__ = ["MAX_ATTEMPTS", "finish", "recover", "save_results", "start"]
 
 MAX_ATTEMPTS = 3
 """Default: a job interrupted by this many restarts is failed instead of resumed again."""
 
 
-def claim(db: sqlite3.Connection, job_id: str) -> Work | None:
-    """Move a finalized PENDING job to RUNNING and load what is left to run, or ``None``."""
+def start(db: sqlite3.Connection,
+          job_id: str) -> tuple[Job, dict[int, tuple[str, tuple[str, ...]]]] | None:
+    """Move a finalized PENDING job to RUNNING (one more attempt); the job and its templates,
+    or ``None`` when it is not runnable. Its circuits are read afterwards, a range at a time
+    (:meth:`Store.claim`), so a huge job does not hold the store's lock while they load."""
     job = select(db, job_id)
     if job is None or job.status != "PENDING" or not job.finalized:
         return None
@@ -37,11 +40,9 @@ def claim(db: sqlite3.Connection, job_id: str) -> Work | None:
         "WHERE id = ?",
         (now(), job_id),
     )
-    found = templates(db, job_id)
-    todo = pending(db, job_id)
     job = select(db, job_id)
     assert job is not None  # claimed in this transaction
-    return Work(job=job, templates=found, pending=todo, done=job.n_circuits - len(todo))
+    return job, templates(db, job_id)
 
 
 def _running_owner(db: sqlite3.Connection, job_id: str) -> str | None:
