@@ -1,31 +1,24 @@
 """Estimated credits of a job, where the service's price rule is known.
 
 The local service (the embedded one and ``qoro-local serve``) debits each job once, when it is
-finalized, at this rule (``pennylane_qoro/local/submission.py``; circuits that never run are
-refunded), in hundredths of a credit:
-
-* EXECUTE circuit:      1 + ceil(shots / 1000)
-* EXPECTATION circuit:  1 + ceil(n_terms / 100)
-
-It applies to services on this machine (loopback URLs). The Qoro cloud publishes no price rule
-in its API (``credits/`` and ``credits/transactions/`` give a balance and a ledger only,
+finalized, at the rule of ``protocol/pricing.py``, the same functions its ledger uses. The
+estimate applies to services on this machine (loopback URLs). The Qoro cloud publishes no price
+rule in its API (``credits/`` and ``credits/transactions/`` give a balance and a ledger only,
 qoro-api.md §2.5, §2.6), so anywhere else the estimate is ``None`` ("unknown").
 
-Pure: imports the standard library and ``client`` modules only.
+Pure: imports the standard library, ``protocol.pricing`` and ``client`` modules only.
 """
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from ..protocol.pricing import LOCAL_RULE, execute_cost, expectation_cost
 from .config import is_loopback
 from .spec import JobSpec
 
 __all__ = ["LOCAL_RULE", "estimated_credits", "local_price"]
-
-LOCAL_RULE = "local service: 0.01 + 0.01 per started 1000 shots or 100 terms, per circuit"
 
 
 def local_price(spec: JobSpec) -> int:
@@ -40,15 +33,14 @@ def local_price(spec: JobSpec) -> int:
     if spec.job_type == "EXPECTATION":
         groups = spec.observables or ((),)
         if spec.circuit_ham_map is None:
-            return sum(1 + math.ceil(len(groups[0]) / 100) for _ in labels)
+            return len(labels) * expectation_cost(len(groups[0]))
         return sum(
-            (end - start) * (1 + math.ceil(len(groups[k]) / 100))
+            (end - start) * expectation_cost(len(groups[k]))
             for k, (start, end) in enumerate(spec.circuit_ham_map)
         )
     if spec.shot_groups is not None:
-        return sum((end - start) * (1 + math.ceil(shots / 1000))
-                   for start, end, shots in spec.shot_groups)
-    return len(labels) * (1 + math.ceil((spec.shots or 0) / 1000))
+        return sum((end - start) * execute_cost(shots) for start, end, shots in spec.shot_groups)
+    return len(labels) * execute_cost(spec.shots or 0)
 
 
 def estimated_credits(spec: JobSpec, url: str) -> Decimal | None:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from ..protocol.errors import BodyTooLargeError, WireDecodeError
 from ..protocol.text import inflate_body
@@ -36,6 +37,10 @@ Faults = FaultPlan | FaultSwitch | Sequence[FaultPlan | FaultSwitch] | None
 """What ``create_app(faults=...)`` takes: no faults, one plan or switch, or several."""
 
 _ENCODINGS = tuple(e.encode() for e in REQUEST_ENCODINGS)
+_INFLATE_INLINE = 64 << 10
+"""Bodies up to this many compressed bytes are inflated on the event loop (faster than a
+thread hop); larger ones in the thread pool, so that one token's big upload never holds up
+another's ``status/`` (zlib releases the GIL)."""
 
 
 class GzipRequests:
@@ -65,8 +70,12 @@ class GzipRequests:
                 return  # the client went away
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
+        data = b"".join(chunks)
         try:
-            body = inflate_body(b"".join(chunks), self.limit)
+            if len(data) > _INFLATE_INLINE:
+                body = await run_in_threadpool(inflate_body, data, self.limit)
+            else:
+                body = inflate_body(data, self.limit)
         except BodyTooLargeError as exc:
             await error(413, str(exc))(scope, receive, send)
             return

@@ -12,11 +12,7 @@ Owns the server-side reading of qoro-api.md §2.8 and §3:
     (``memory.py``: a circuit whose state alone exceeds it is refused before any job runs);
   * the price of each circuit.
 
-Pricing (hundredths of a credit, debited once when the job is finalized; circuits that never
-run -- cancelled, failed, deleted -- are refunded):
-
-* EXECUTE circuit:      1 + ceil(shots / 1000)       i.e. 0.01 + 0.01 per started 1000 shots
-* EXPECTATION circuit:  1 + ceil(n_terms / 100)      i.e. 0.01 + 0.01 per started 100 terms
+Pricing: ``protocol/pricing.py`` (the rule the client's estimates read too).
 
 Observable terms must be exactly as long as the circuit's qubit count: a length mismatch is a 400
 naming both lengths (0.15.1 pads short terms client-side, §3.4; the service does not guess).
@@ -27,12 +23,12 @@ shared codecs in ``protocol/`` (``observables``, ``text``, ``errors``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from ..protocol.errors import PayloadError, WireDecodeError
 from ..protocol.noise import max_qubit_index
 from ..protocol.observables import decode_observables, validate_pauli_terms
+from ..protocol.pricing import execute_cost, expectation_cost
 from ..protocol.shot_groups import check_shot_groups
 from ..protocol.text import decompress_text
 from .memory import too_large
@@ -55,24 +51,6 @@ Chunk = ChunkRows
 """A validated ``add_circuits`` request, ready for :meth:`Store.append_chunk` (the store's
 :class:`~.store.uploads.ChunkRows`: circuits, templates, observables, circuit_ham_map,
 max_qubits, finalize)."""
-
-
-def execute_cost(shots: int) -> int:
-    """Price of one EXECUTE circuit in hundredths of a credit.
-
-    >>> execute_cost(1000), execute_cost(1001), execute_cost(1)
-    (2, 3, 2)
-    """
-    return 1 + math.ceil(shots / 1000)
-
-
-def expectation_cost(n_terms: int) -> int:
-    """Price of one EXPECTATION circuit in hundredths of a credit.
-
-    >>> expectation_cost(4), expectation_cost(250)
-    (2, 4)
-    """
-    return 1 + math.ceil(n_terms / 100)
 
 
 def prepare_chunk(req: AddCircuitsRequest, job: Job, *,

@@ -51,6 +51,24 @@ def call(app: Any, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 class TestGzipRequests:
+    @pytest.mark.parametrize("limit, expected", [(1 << 30, 200), (1 << 20, 413)])
+    def test_a_large_body_inflated_in_the_thread_pool_is_the_same(self, limit, expected):
+        """Above 64 KiB compressed the inflate runs off the event loop, with the same limit."""
+        inner = Echo()
+        raw = json.dumps({"rows": [str(i) * 7 for i in range(300_000)]}).encode()
+        packed = gzip.compress(raw)
+        assert len(packed) > 64 << 10
+        status, _ = call(GzipRequests(inner, limit=limit), packed, {"Content-Encoding": "gzip"})
+        assert status == expected
+        assert inner.body == (raw if expected == 200 else b"")
+
+    def test_a_large_broken_gzip_body_is_400(self) -> None:
+        packed = bytearray(gzip.compress(bytes(range(256)) * 2000, compresslevel=0))
+        packed[-8:] = b"\0" * 8  # wrong CRC and length
+        status, body = call(GzipRequests(Echo(), limit=1 << 30), bytes(packed),
+                            {"Content-Encoding": "gzip"})
+        assert status == 400 and b"not valid gzip" in body
+
     def test_a_gzip_body_is_inflated_before_routing(self) -> None:
         inner = Echo()
         raw = json.dumps({"job_type": "EXECUTE"}).encode()

@@ -9,12 +9,11 @@ from pennylane_qoro.local.store import Job
 from pennylane_qoro.local.submission import (
     DEFAULT_SHOTS,
     SubmissionError,
-    execute_cost,
-    expectation_cost,
     prepare_chunk,
     terms_for,
 )
 from pennylane_qoro.protocol.observables import encode_observables
+from pennylane_qoro.protocol.pricing import execute_cost, expectation_cost
 from pennylane_qoro.protocol.text import compress_text
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
