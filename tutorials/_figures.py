@@ -1,4 +1,4 @@
-"""Where the tutorials put their figures, shared by all four scripts.
+"""Where the tutorials put their figures, shared by all five scripts.
 
 Figures go to ``tutorials/figures/`` (or ``$QORO_TUTORIAL_FIGURES``). As a script, matplotlib
 draws to files only; in a notebook the figure is also shown.
