@@ -131,7 +131,7 @@ def _within_5_se(est, exact, shots):
     assert np.all(np.abs(est - exact) <= 5 * se + 1e-9), (est, exact)
 
 
-@pytest.mark.parametrize("name", ["depolarizing_all", "amplitude_damping_2q", "thermal_1q"])
+@pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_samples_within_five_standard_errors(make_device, name):
     shots = 20_000
     ours, ref = _pair(make_device, PATTERNS[name], lambda: qml.probs(wires=[0, 1, 2]),
