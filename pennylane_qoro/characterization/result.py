@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..client.errors import QoroError
+from ..protocol.characterization_text import regime_text
 from .problem import Problem
 
 log = logging.getLogger(__name__)
@@ -56,30 +57,6 @@ _TIERS = {
     "heuristic": "too many variables to enumerate; optimum, gap and degeneracy not computed, "
                  "best energy from heuristics",
 }
-_REFUSALS = {
-    "mixer_not_supported_locally": "the XY mixer is not analysed by the local service",
-    "walsh_expansion_too_large": "the Ising form of this HUBO is too large to expand",
-    "closed_form_budget": "the closed form would need more memory than its budget",
-    "hubo_beyond_statevector": "a HUBO above 20 variables needs a statevector the service "
-                               "does not simulate",
-}
-
-
-def _regime_text(regime: str | None, confidence: str | None, reason: str | None,
-                 method: str | None) -> str:
-    """What ``regime`` says about how <C> was obtained (the HTML report's words)."""
-    if regime is None:
-        return "not evaluated"
-    if regime == "refuse":
-        return "not evaluated: " + _REFUSALS.get(reason or "", reason or "refused")
-    how = {"closed_form_p1": "closed form", "statevector": "statevector simulation"}.get(
-        method or "", method)
-    what = "<C> at p=1 computed exactly" if regime == "exact" else f"<C> at p=1: regime {regime}"
-    return (what + (f" ({how})" if how else "")
-            + (f", confidence {confidence}" if confidence else "")
-            + "; this is about the QAOA expectation, not about the optimum")
-
-
 @dataclass(eq=False)
 class CharacterizationResult:
     """What the service said about one problem, plus what this client sent.
@@ -360,9 +337,9 @@ class CharacterizationResult:
 
     def _qaoa_lines(self) -> list[str]:
         lines = [x for x in (self._best_energy_line(),) if x]
-        lines.append("  p=1 QAOA: " + _regime_text(self.regime, self.confidence,
-                                                   self.refuse_reason,
-                                                   _first(_first(self.local, "qaoa"), "method")))
+        lines.append("  p=1 evaluation: " + regime_text(
+            self.regime, self.confidence, self.refuse_reason,
+            _first(_first(self.local, "qaoa"), "method")))
         bp = self.best_parameters
         if bp:
             lines.append(f"    best angles: gamma={_num(bp.get('gamma'))}, "

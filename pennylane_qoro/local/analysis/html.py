@@ -18,6 +18,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ...protocol.characterization_text import regime_text
 from .labels import (
     BASELINE_ROWS,
     CARD_HINTS,
@@ -28,7 +29,6 @@ from .labels import (
     fmt,
     fmt_score,
     metric_label,
-    regime_text,
 )
 from .svg import landscape_svg, spectrum_svg
 

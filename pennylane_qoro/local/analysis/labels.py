@@ -119,30 +119,6 @@ MISSING_COMPONENT = {
     "precision": "all coefficients are equal",
 }
 
-_REFUSALS = {
-    "mixer_not_supported_locally": "the XY mixer is not analysed by the local service",
-    "walsh_expansion_too_large": "the Ising form of this HUBO is too large to expand",
-    "closed_form_budget": "the closed form would need more memory than its budget",
-    "hubo_beyond_statevector": "a HUBO above 20 variables needs a statevector the service "
-                               "does not simulate",
-}
-
-
-def regime_text(regime: str | None, confidence: str | None, reason: str | None,
-                method: str | None = None) -> str:
-    """What the ``regime`` field says about how the p=1 expectation <C> was obtained."""
-    if regime is None:
-        return "p=1 QAOA not evaluated"
-    if regime == "refuse":
-        return "p=1 QAOA not evaluated: " + _REFUSALS.get(reason or "", reason or "refused")
-    how = {"closed_form_p1": "closed form", "statevector": "statevector simulation"}.get(
-        method or "", method)
-    what = "<C> at p=1 computed exactly" if regime == "exact" else f"<C> at p=1: regime {regime}"
-    text = (what + (f" ({how})" if how else "")
-            + (f", confidence {confidence}" if confidence else ""))
-    return text + "; this is about the QAOA expectation, not about the optimum"
-
-
 TIER_TEXT = {
     "exact": "exact tier: all 2^n energies enumerated (optimum, gap and degeneracy exact)",
     "heuristic": "heuristic tier: too many variables to enumerate; optimum, gap and degeneracy "
