@@ -4,7 +4,9 @@ For n = 8, 12, 16 qubits (``--n20`` adds 20), analytic and with 1000 shots, ever
 ``bench/peers.py`` runs the workload's gradient step; rows are timed round-robin (one step of
 each row per round, after one warm-up step each), so load from other processes hits all rows
 alike, and the median over ``--reps`` rounds is reported with ratios of qoro.maestro to every
-peer and to the floor. For the qoro rows the client's counters give jobs, HTTP requests, status
+peer and to the floor. Analytic mode adds ``lightning.qubit`` with ``diff_method="adjoint"``,
+labelled as a different algorithm (one forward and one backward sweep, no shifted tapes; it
+has no sampled form). For the qoro rows the client's counters give jobs, HTTP requests, status
 polls and uploaded bytes per step, and one extra tracked step gives jobs per batch. Then the
 upload size of the n = 16 gradient batch on the template and the bound path
 (``bench/payload.py``) and the 1-circuit 4-qubit latency (``bench/latency.py``).
@@ -31,6 +33,7 @@ import pennylane as qml
 
 from . import latency, payload, peers, report
 from .timing import machine
+from .workload import cost_qnode, initial_params
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -129,19 +132,31 @@ def measure(rows: list[peers.Row], reps: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+def adjoint_row(n: int) -> peers.Row:
+    """``lightning.qubit`` adjoint: not parameter-shift, so a reference point, not a peer."""
+    dev = qml.device(peers.LIGHTNING, wires=n)
+    grad = qml.grad(cost_qnode(dev, n, None, diff_method="adjoint"))
+    params = initial_params(n)
+    return peers.Row(report.LIGHTNING_ADJOINT, lambda: grad(params), device=dev,
+                     notes=["adjoint differentiation: a different algorithm"])
+
+
 def run_mode(args: argparse.Namespace, url: str, token: str, shots: int | None,
              device_grad: bool, skipped: dict[str, list[str]]) -> dict[str, Any]:
     """All sizes for one shot setting; peers left out are added to ``skipped``."""
     mode: dict[str, Any] = {}
     for n in args.sizes:
         rows = peers.build_rows(n, shots, url, token, device_grad=device_grad)
+        if shots is None:  # next to lightning.qubit's parameter-shift row
+            at = next(i for i, r in enumerate(rows) if r.name == peers.LIGHTNING) + 1
+            rows.insert(at, adjoint_row(n))
         label = "analytic" if shots is None else f"shots={shots}"
         print(f"  n = {n:2d}, {label}:", flush=True)
         mode[str(n)] = measure(rows, args.reps)
         for name, entry in mode[str(n)].items():
-            print(f"    {name:<30} {entry['median_s'] * 1e3:9.1f} ms", flush=True)
+            print(f"    {name:<48} {entry['median_s'] * 1e3:9.1f} ms", flush=True)
         for name, why in peers.skipped(n, shots).items():
-            print(f"    {name:<30} left out: {why}", flush=True)
+            print(f"    {name:<48} left out: {why}", flush=True)
             skipped.setdefault(name, []).append(f"n={n} {label}: {why}")
     return mode
 

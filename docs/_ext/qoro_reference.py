@@ -161,7 +161,12 @@ class CliDirective(SphinxDirective):
 
 
 class BenchDirective(SphinxDirective):
-    """``.. qoro-bench:: <mode>``: median ms per step from ``bench_results.json``."""
+    """``.. qoro-bench:: <mode>``: median ms per step from ``bench_results.json``.
+
+    One table row per device found in the file for that mode, in the file's order, so rows
+    added later (``lightning.qubit [adjoint] (different algorithm)``, analytic only) appear
+    when a published run has them and are simply absent from an older file.
+    """
 
     required_arguments = 1
 

@@ -22,7 +22,9 @@ N = 4
 PARAMS = 2 * N * 3  # RY and RZ per qubit per layer, 3 layers
 PEERS = ("maestro.qubit", "lightning.qubit", "default.qubit")
 FLOORS = ("floor: Maestro serial", "floor: Maestro threads")
-GOALS = 7
+# analytic only: adjoint differentiation has no sampled form, and is not parameter-shift
+ADJOINT = "lightning.qubit [adjoint] (different algorithm)"
+GOALS = 10
 
 pytest.importorskip("pennylane_lightning")
 pytest.importorskip("pennylane_maestro")
@@ -47,6 +49,7 @@ def test_files_and_table(run: tuple[dict, Path, str]) -> None:
     results, out, stdout = run
     assert (out / "bench_scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "qoro.maestro / peer" in stdout and "goals:" in stdout
+    assert f"  {ADJOINT} " in stdout  # the table's time row, with its label
     assert results["config"]["sizes"] == [N] and results["config"]["reps"] == 1
 
 
@@ -56,9 +59,9 @@ def test_every_row_in_every_mode(run: tuple[dict, Path, str]) -> None:
     expected = {"qoro.maestro", *PEERS, *FLOORS}
     if results["device_gradient_row"]:
         expected.add("qoro.maestro [device]")
-    for mode in results["modes"].values():
+    for name, mode in results["modes"].items():
         rows = mode[str(N)]
-        assert set(rows) == expected
+        assert set(rows) == (expected | {ADJOINT} if name == "analytic" else expected), name
         for entry in rows.values():
             assert len(entry["times_s"]) == 1 and entry["median_s"] > 0
 
