@@ -39,7 +39,9 @@ CIRCUIT = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nmeasure
 def hostile(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (ephemeral port) in a thread; yields the base URL."""
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    # log_config=None: as the service does, leave the test process's logging alone.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off",
+                                           log_config=None))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
