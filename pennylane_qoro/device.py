@@ -251,7 +251,8 @@ class QoroDevice(Device):
             endpoint = resolve_endpoint(url, api_key)
         except LocalServiceUnavailable as exc:
             raise DeviceError(str(exc)) from exc
-        self._url, self._api_key = endpoint.url, endpoint.api_key
+        self._endpoint = endpoint
+        self._url = endpoint.url
         if endpoint.local and not cache:  # its jobs end with this process: none to reattach
             self._journal = None
         # The simulator's per-job seed (maestro_config["seed"]) is a local-service extension:
@@ -277,9 +278,7 @@ class QoroDevice(Device):
     def client(self):
         """The :class:`~pennylane_qoro.client.QoroClient` this device submits through."""
         if self._client is None:
-            from .client import QoroClient  # loads requests and the transport on first use
-
-            self._client = QoroClient(self._url, self._api_key, progress=self._progress)
+            self._client = self._endpoint.client(progress=self._progress)
         return self._client
 
     @property

@@ -21,7 +21,8 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from .client.config import find_api_key, find_api_url, resolve_url
 from .client.errors import ConfigurationError
@@ -67,14 +68,29 @@ class Endpoint:
         url (str): the service base URL, validated (``client.config.resolve_url``).
         api_key (str | None): the key; ``None`` leaves it to the client's own lookup.
         local (bool): whether this is the embedded service of this process.
+        app (Any): for the embedded service, its ASGI application, and
+        loop (Any): the event loop serving it: the client reaches it through them, without
+            a socket (``client/in_process.py``); ``None`` for any other service.
     """
 
     url: str
     api_key: str | None
     local: bool = False
+    app: Any = field(default=None, compare=False)
+    loop: Any = field(default=None, compare=False)
 
     def __repr__(self) -> str:  # never the key
         return f"Endpoint(url={self.url!r}, local={self.local})"
+
+    def client(self, **options: Any) -> Any:
+        """A :class:`~pennylane_qoro.client.QoroClient` for this endpoint (``options`` are its
+        keyword arguments); for the embedded service, one that reaches it in-process."""
+        from .client import QoroClient  # loads requests and the transport on first use
+        from .client.in_process import InProcessApp
+
+        if self.app is not None and self.loop is not None:
+            options["in_process"] = InProcessApp(self.app, self.loop)
+        return QoroClient(self.url, self.api_key, **options)
 
 
 def resolve_endpoint(
@@ -135,7 +151,7 @@ def _embedded() -> Endpoint:
             "git+https://github.com/QoroQuantum/pennylane-qoro'"
         ) from exc
     service = start()
-    return Endpoint(service.url, service.token, local=True)
+    return Endpoint(service.url, service.token, local=True, app=service.app, loop=service.loop)
 
 
 def _warn_once() -> None:

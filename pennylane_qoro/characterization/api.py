@@ -47,7 +47,7 @@ def _resolve_client(client: QoroClient | None, url: str | None,
     if client is not None:
         return client
     endpoint = resolve_endpoint(url, api_key)
-    return QoroClient(endpoint.url, endpoint.api_key, progress=not endpoint.local)
+    return endpoint.client(progress=not endpoint.local)
 
 
 def characterize(

@@ -36,6 +36,7 @@ from .stats import ClientStats
 from .upload import bare_message, discard_job, upload_bodies
 
 if TYPE_CHECKING:
+    from .in_process import InProcessApp
     from .journal import Journal
 
 __all__ = [
@@ -75,6 +76,9 @@ class QoroClient:
             ``job/init/`` / ``add_circuits/`` POSTs of a service advertising idempotency).
         request_timeout (float | None): caps every per-call timeout of §1.5 (None: the
             protocol's values, 10 to 300 s).
+        in_process (InProcessApp | None): the service at ``url`` runs in this process (the
+            embedded local service): requests reach its application without a socket
+            (``client/in_process.py``).
 
     Raises:
         ConfigurationError: bad URL, plain http off-host, or no API key.
@@ -94,6 +98,7 @@ class QoroClient:
         first_poll: float = 0.02,
         retries: int = 5,
         request_timeout: float | None = None,
+        in_process: InProcessApp | None = None,
     ):
         if not (poll_interval > 0 and first_poll > 0):
             raise ValueError("poll_interval and first_poll must be > 0")
@@ -107,6 +112,7 @@ class QoroClient:
             stats=self.stats,
             retries=retries,
             timeout_cap=request_timeout,
+            in_process=in_process,
         )
         self.outage_grace = OUTAGE_GRACE
         # Longest long-poll the service honours (``status/?wait=``), once it has said so in a

@@ -19,6 +19,7 @@ Imports FastAPI, the standard library and ``local`` modules only.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -77,11 +78,13 @@ def create_app(store: Store, runner: Runner, *,
 
     Returns:
         FastAPI: the application; ``app.state.store``, ``app.state.runner`` and
-        ``app.state.settings`` are set.
+        ``app.state.settings`` are set, and ``app.state.loop`` (the serving event loop) once
+        it has started.
     """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _app.state.loop = asyncio.get_running_loop()  # for in-process callers (service.py)
         if resume:
             for job_id in store.recover():
                 runner.enqueue(job_id)

@@ -28,6 +28,7 @@ Imports uvicorn, FastAPI, the standard library and ``local`` modules only.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import socket
 import sqlite3
@@ -37,6 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter
@@ -78,6 +80,10 @@ class LocalService:
         url (str): base URL in the cloud's shape, e.g. ``"http://127.0.0.1:54321/api"``
             (no trailing slash).
         token (str): a bearer token valid on this service (never shown by ``repr``).
+        app (Any): the ASGI application behind :attr:`url`, and
+        loop (asyncio.AbstractEventLoop | None): the event loop (a thread of this process)
+            that serves it: what a caller in this process needs to reach the same service
+            without a socket (the plugin's client does, ``client/in_process.py``).
 
     ``url, token = service`` unpacks it.
     """
@@ -85,6 +91,8 @@ class LocalService:
     url: str
     token: str = field(repr=False)
     _mint: Callable[[int], str] | None = field(default=None, repr=False, compare=False)
+    app: Any = field(default=None, repr=False, compare=False)
+    loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[str]:
         return iter((self.url, self.token))
@@ -145,9 +153,11 @@ class _Stack:
             raise
         self.runner = Runner(self.store, workers=workers, timing=timing,
                              memory_budget=memory_budget)
-        app = create_app(self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
-                         extra_routers=extra_routers, idempotency=idempotency,
-                         max_active_jobs=max_active_jobs, test_routes=test_routes)
+        self.app = app = create_app(
+            self.store, self.runner, faults=faults, max_body_bytes=max_body_bytes,
+            extra_routers=extra_routers, idempotency=idempotency,
+            max_active_jobs=max_active_jobs, test_routes=test_routes,
+        )
         try:
             self.sock = bind(host, port)
         except BaseException as exc:
@@ -202,7 +212,8 @@ class _Server:
         self._wait_started()
         store = self.stack.store
         self.service = LocalService(url=self.stack.url, token=token,
-                                    _mint=lambda g: store.create_token(grant=g))
+                                    _mint=lambda g: store.create_token(grant=g),
+                                    app=stack.app, loop=stack.app.state.loop)
 
     def _wait_started(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT

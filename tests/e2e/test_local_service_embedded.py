@@ -25,3 +25,43 @@ class TestEmbedded:
             job_id = Api(other.url, other.token).init()
             assert Api(service.url, service.token).get(f"job/{job_id}/status/").status_code == 404
             assert Api(service.url, other.token).get("credits/").status_code == 401
+
+
+class TestInProcess:
+    """A device on the embedded service reaches it without a socket (``client/in_process.py``),
+    and gets what a device reaching the same service over HTTP gets."""
+
+    def test_device_requests_skip_the_socket_and_equal_the_wire(self) -> None:
+        import numpy as np
+        import pennylane as qml
+
+        from pennylane_qoro.local import service as service_module
+        from pennylane_qoro.local import start
+
+        embedded = start()
+        served = service_module._EMBEDDED.stack.server.server_state  # uvicorn's counters
+        x = np.array([0.3, 1.1, -0.4])
+
+        def values(dev):
+            @qml.qnode(dev, diff_method="parameter-shift")
+            def circuit(x):
+                qml.RX(x[0], 0)
+                qml.RY(x[1], 1)
+                qml.CNOT([0, 1])
+                qml.RZ(x[2], 1)
+                return qml.expval(qml.PauliZ(1) @ qml.PauliX(0)), qml.probs(wires=[0, 1])
+
+            return circuit(x), qml.jacobian(lambda v: circuit(v)[0])(qml.numpy.array(x))
+
+        direct = qml.device("qoro.maestro", wires=2, url="local")
+        before = served.total_requests
+        direct_values = values(direct)
+        assert direct.client.stats.requests >= 2
+        assert served.total_requests == before  # none of them went through uvicorn
+
+        wire = qml.device("qoro.maestro", wires=2, url=embedded.url, api_key=embedded.token)
+        wire_values = values(wire)
+        assert served.total_requests - before == wire.client.stats.requests
+        for a, b in zip(direct_values[0], wire_values[0], strict=True):
+            assert np.allclose(a, b, atol=1e-12)
+        assert np.allclose(direct_values[1], wire_values[1], atol=1e-12)
