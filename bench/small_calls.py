@@ -90,8 +90,13 @@ def dense_expval(dev, obs: qml.operation.Operator, n: int) -> Callable[[], objec
     return circuit
 
 
-def _qoro(wires: int, url: str, token: str, **kw):
+def _qoro(wires: int, url: str, token: str | None, **kw):
     return qml.device(QORO, wires=wires, url=url, api_key=token, **kw)
+
+
+def _embedded(wires: int):
+    """The device every newcomer meets: ``url="local"``, reached in-process."""
+    return _qoro(wires, "local", None)
 
 
 def _row(label: str, med: dict[str, float], peers: tuple[str, ...]) -> None:
@@ -105,13 +110,14 @@ def small_call_rows(url: str, token: str, rounds: int) -> dict[str, dict[str, fl
     """The 4-qubit call and the kernel matrix; medians in seconds."""
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 3, 4)
-    devs = {QORO: _qoro(4, url, token), "default.qubit": qml.device("default.qubit", wires=4),
+    devs = {QORO: _embedded(4), f"{QORO} (HTTP)": _qoro(4, url, token),
+            "default.qubit": qml.device("default.qubit", wires=4),
             "lightning.qubit": qml.device("lightning.qubit", wires=4)}
     calls = {name: (lambda f=qnode_4q(dev): f(x)) for name, dev in devs.items()}
     out = {"qnode_4q": interleaved(calls, rounds)}
     _row("4-qubit QNode call", out["qnode_4q"], ("default.qubit", "lightning.qubit"))
     xs = rng.uniform(0, np.pi, (20, 5))
-    kdevs = {QORO: _qoro(5, url, token), "default.qubit": qml.device("default.qubit", wires=5),
+    kdevs = {QORO: _embedded(5), "default.qubit": qml.device("default.qubit", wires=5),
              "lightning.qubit": qml.device("lightning.qubit", wires=5)}
     kcalls = {name: kernel_matrix(dev, xs) for name, dev in kdevs.items()}
     out["kernel_20x20"] = interleaved(kcalls, max(3, rounds // 40), warmup=1)
@@ -131,7 +137,7 @@ def dense_rows(url: str, token: str, rounds: int) -> dict[str, dict[str, float]]
         "hermitian_10w": (10, qml.Hermitian((a + a.conj().T) / 2, wires=range(10))),
     }
     for key, (n, obs) in cases.items():
-        devs = {QORO: _qoro(n, url, token), "default.qubit": qml.device("default.qubit", wires=n)}
+        devs = {QORO: _embedded(n), "default.qubit": qml.device("default.qubit", wires=n)}
         calls = {name: dense_expval(dev, obs, n) for name, dev in devs.items()}
         out[key] = interleaved(calls, max(3, rounds // 10), warmup=1)
         _row(f"{key}: analytic expval", out[key], ("default.qubit",))

@@ -22,18 +22,20 @@ from ..protocol.vocabulary import (
     ACTIVE_STATUSES,
     FINALIZE_WAIT_FIELD,
     GZIP_ENCODING,
+    SUBMIT_FIELD,
     TERMINAL_STATUSES,
 )
 from .config import resolve_api_key, resolve_url
-from .errors import AmbiguousSubmissionError, DeadlineExceededError, WireDecodeError
+from .errors import DeadlineExceededError, WireDecodeError
 from .http import Transport
 from .job_answers import finalized_status, inline_rows, lenient_float, positive_number
+from .job_creation import init_one, submit_body, submit_one
 from .journal_run import journaled_run
 from .paging import fetch_rows
 from .polling import OUTAGE_GRACE, PollSchedule, best_effort, wait_for_job
 from .spec import JobResult, JobSpec, Template, UploadPlan, plan_job
 from .stats import ClientStats
-from .upload import bare_message, discard_job, upload_bodies
+from .upload import discard_job, upload_bodies
 
 if TYPE_CHECKING:
     from .in_process import InProcessApp
@@ -50,9 +52,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Per-call timeouts in seconds (qoro-api.md §1.5); add_circuits' is ``upload.TIMEOUT_UPLOAD``.
+# Per-call timeouts in seconds (qoro-api.md §1.5); add_circuits' is ``upload.TIMEOUT_UPLOAD``,
+# job/init/'s ``job_creation.TIMEOUT_INIT``.
 TIMEOUT_SHORT = 10.0  # ping, targets, credits
-TIMEOUT_INIT = 100.0
 TIMEOUT_STATUS = 200.0
 TIMEOUT_CANCEL = 50.0
 TIMEOUT_DELETE = 50.0
@@ -122,6 +124,9 @@ class QoroClient:
         # Longest ``add_circuits/?wait=`` (the answering finalize, a local extension), once
         # ``job/init/`` has advertised it: the last upload then answers with the job's end.
         self.max_finalize_wait: float | None = None
+        # ``job/submit/`` (a local extension), once ``job/init/`` has advertised it: a job of
+        # one chunk then costs one request (client/single_request.py).
+        self.single_request_jobs = False
         self.progress = progress
         self.poll_interval = float(poll_interval)
         self.first_poll = float(first_poll)
@@ -210,6 +215,13 @@ class QoroClient:
         when the caller built it already; ``on_created`` hears the job id before any upload
         (the journal records it there)."""
         plan = plan_job(spec) if plan is None else plan
+        body = (submit_body(plan.init, plan.bodies[0]) if answered and on_created is None
+                and self.single_request_jobs and len(plan.bodies) == 1 else None)
+        if body is not None:
+            job_id, answer = submit_one(self._http, body)
+            self.stats.add(jobs=1)
+            self._learn_max_wait(answer)
+            return job_id, answer
         job_id = self._init(plan.init)
         if on_created is not None:
             on_created(job_id)
@@ -426,22 +438,11 @@ class QoroClient:
     # -- internals ---------------------------------------------------------------------------
 
     def _init(self, body: Mapping[str, Any]) -> str:
-        try:
-            answer = self._http.post_idempotent("job/init/", body, timeout=TIMEOUT_INIT)
-        except AmbiguousSubmissionError as exc:
-            raise AmbiguousSubmissionError(
-                f"{bare_message(exc)}. State: job/init/ may have created a job whose id never "
-                "reached this client; such a job is empty and PENDING, so it never runs and "
-                "costs nothing",
-                method=exc.method,
-                path=exc.path,
-            ) from None
-        job_id = answer.get("job_id") if isinstance(answer, dict) else None
-        if not isinstance(job_id, str) or not job_id:
-            raise WireDecodeError(f"job/init/ answered without a string job_id: {answer!r}")
+        job_id, answer = init_one(self._http, body)
         finalize_wait = answer.get(FINALIZE_WAIT_FIELD)
         if positive_number(finalize_wait):
             self.max_finalize_wait = float(finalize_wait)
+        self.single_request_jobs = answer.get(SUBMIT_FIELD) is True
         encodings = answer.get("request_encodings")
         if isinstance(encodings, list) and GZIP_ENCODING in encodings:
             self._http.gzip_requests = True  # the service accepts gzip bodies (a local extension)

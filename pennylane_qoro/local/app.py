@@ -30,7 +30,7 @@ from .deps import AppSettings
 from .handlers import install_handlers
 from .middleware import Faults, install_middleware
 from .reaper import Reaper
-from .routes import catalogue, characterization, circuits, jobs
+from .routes import catalogue, characterization, circuits, jobs, submit
 from .runner import Runner
 from .store import Store
 
@@ -104,7 +104,7 @@ def create_app(store: Store, runner: Runner, *,
     routers = default_routers() if extra_routers is None else list(extra_routers)
     if test_routes:
         routers.append(jobs.test_router)
-    for router in (catalogue.router, jobs.router, circuits.router, *routers):
+    for router in (catalogue.router, jobs.router, circuits.router, submit.router, *routers):
         app.include_router(router, prefix="/api")
     install_middleware(app, max_body_bytes=max_body_bytes, faults=faults)
     return app

@@ -168,6 +168,10 @@ class JobIdResponse(_Response):
         default=None, description="local extension: longest `add_circuits/?wait=` honoured, "
         "seconds (protocol.vocabulary.FINALIZE_WAIT_FIELD)"
     )
+    single_request_jobs: bool | None = Field(
+        default=None, description="local extension: `job/submit/` creates, uploads and "
+        "finalizes a job in one request (protocol.vocabulary.SUBMIT_FIELD)"
+    )
 
 
 class AddCircuitsResponse(_Response):

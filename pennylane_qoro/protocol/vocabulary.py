@@ -24,6 +24,8 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "MAX_QH2_BITS",
     "REQUEST_ENCODINGS",
+    "SUBMIT_ENDPOINT",
+    "SUBMIT_FIELD",
     "TERMINAL_STATUSES",
     "TEXT_GZIP_LEVEL",
     "WAIT_PARAM",
@@ -88,6 +90,15 @@ in seconds. A service that sends it answers a finalizing, waiting ``add_circuits
 job's ``status`` and ``run_time`` (``error`` when FAILED) and, for a COMPLETED job of at most
 :data:`INLINE_RESULTS_MAX` circuits, its ``results`` rows inline (resultsV2 row shape). The
 cloud sends neither the field nor the answers; clients that do not know them ignore them."""
+SUBMIT_ENDPOINT = "job/submit/"
+"""Local extension: ``POST job/submit/`` with ``{"init": <job/init/ body>, "chunk": <the job's
+one add_circuits/ body, finalized "true">}`` does both in one request, all or nothing (a refused
+chunk leaves no job). It answers 200 with the finalizing ``add_circuits/`` answer (``job_id``
+included) and, when the job has already ended (small jobs run inside the request), its
+``status``, ``run_time`` and results as :data:`FINALIZE_WAIT_FIELD` describes; otherwise the
+client polls ``status/`` as usual. An ``Idempotency-Key`` covers the whole request."""
+SUBMIT_FIELD = "single_request_jobs"
+"""``job/init/`` answer field (local extension): ``true`` when :data:`SUBMIT_ENDPOINT` exists."""
 INLINE_RESULTS_MAX = 100
 """Most result rows a finalizing ``add_circuits/`` answer carries inline (one resultsV2 page)."""
 PROGRESS_FIELD = "progress"

@@ -115,19 +115,23 @@ class TestLongPolling:
             assert after["polls"] - before["polls"] == 3
             assert after["requests"] - before["requests"] == 3 * 4  # init, add, status, page
 
-    def test_run_is_two_requests_per_quick_job(self, svc: LocalService) -> None:
-        # the answering finalize: add_circuits/?wait= answers with the status and the rows
+    def test_run_is_one_request_per_quick_job(self, svc: LocalService) -> None:
+        # the first job: the answering finalize (add_circuits/?wait= answers with the status
+        # and the rows), 2 requests; then job/submit/ (advertised by job/init/), 1 request
         with QoroClient(svc.url, svc.token, progress=False) as client:
             spec = JobSpec(circuits=(("a", f"{HEAD}qreg q[1];\ncreg c[1];\nx q[0];\n"
                                            "measure q -> c;\n"),), shots=5)
-            assert client.run(spec).results == {"a": {"1": 5}}
+            first = client.run(spec)
+            assert first.results == {"a": {"1": 5}} and first.requests == 2
             assert client.max_finalize_wait is not None and client.max_finalize_wait > 0
+            assert client.single_request_jobs
             before = client.stats.snapshot()
             for _ in range(3):
                 assert client.run(spec).results == {"a": {"1": 5}}
             after = client.stats.snapshot()
             assert after["polls"] - before["polls"] == 0
-            assert after["requests"] - before["requests"] == 3 * 2  # init, add
+            assert after["requests"] - before["requests"] == 3 * 1  # job/submit/
+            assert after["jobs"] - before["jobs"] == 3
 
 
 class TestGzipBodies:

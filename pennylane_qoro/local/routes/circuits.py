@@ -37,7 +37,15 @@ from ..store import Conflict, Job, Remember, Store
 from ..submission import SubmissionError, prepare_chunk
 from .jobs import MAX_WAIT, long_polls
 
-__all__ = ["INLINE_BODY_BYTES", "PAUSE_GC_BYTES", "VALIDATE_SLICE", "router", "validate_chunk"]
+__all__ = [
+    "INLINE_BODY_BYTES",
+    "PAUSE_GC_BYTES",
+    "VALIDATE_SLICE",
+    "append_chunk",
+    "parse_chunk",
+    "router",
+    "validate_chunk",
+]
 
 INLINE_BODY_BYTES = 16 << 10
 """``add_circuits`` bodies up to this size are handled without a thread hop."""
@@ -152,12 +160,24 @@ def _append(store: Store, runner: Runner, job_id: str, owner: str, body: bytes,
     key = remember(request, owner, body, settings, None)  # answer set once parsed
     if key is not None:
         store.recall(key)  # a re-sent chunk is answered before any parsing
+    return append_chunk(store, runner, job_id, owner, parse_chunk(body, held), key, held)
+
+
+def parse_chunk(body: bytes, held: list[Any]) -> Any:
+    """An ``add_circuits/`` body as JSON, repeated keys refused and key order kept."""
     # The model fixes every field's shape (deeper nesting fails validation: no depth walk) and
     # refuses NaN naming its field.
     raw = parse_json(body, object_pairs_hook=_no_duplicate_keys, check_depth=False,
                      finite=False)
     if isinstance(raw, dict):
         held += [raw.get("parameter_sets"), raw.get("circuits")]
+    return raw
+
+
+def append_chunk(store: Store, runner: Runner, job_id: str, owner: str, raw: Any,
+                 key: Remember | None, held: list[Any]) -> AddCircuitsResponse:
+    """Validate and store one parsed chunk; a finalizing one starts the job (in this request
+    when it is small, ``local/inline.py``). Also the second step of ``job/submit/``."""
     req = validate_chunk(raw)
     held += [req.parameter_sets, req.circuits]
     job = store.get_job(job_id, owner)

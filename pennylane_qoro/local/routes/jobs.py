@@ -26,7 +26,7 @@ from fastapi.responses import Response
 
 from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES, REQUEST_ENCODINGS
 from ..bounds import parse_json, query_int
-from ..deps import Owner, RunnerDep, SettingsDep, StoreDep, remember
+from ..deps import AppSettings, Owner, RunnerDep, SettingsDep, StoreDep, remember
 from ..handlers import error
 from ..inline import result_rows_json
 from ..memory import too_large
@@ -41,11 +41,11 @@ from ..models import (
     StatusResponse,
 )
 from ..simulator_options import from_execution_configuration, from_maestro_config, max_qubits
-from ..store import Conflict, Job
+from ..store import Conflict, Job, Remember, Store
 from ..submission import SubmissionError
 from .catalogue import CLUSTER, QPU_SYSTEM
 
-__all__ = ["LONG_POLLS", "MAX_WAIT", "long_polls", "router", "test_router"]
+__all__ = ["LONG_POLLS", "MAX_WAIT", "create_job", "long_polls", "router", "test_router"]
 
 MAX_WAIT = 5.0
 """Longest ``status/?wait=`` held open, in seconds (advertised as ``max_wait``)."""
@@ -107,7 +107,7 @@ def _options(target: str | None, execution_configuration: dict | None,
 
 def _init_response(job: Job) -> tuple[int, str]:
     body = JobIdResponse(job_id=job.id, request_encodings=list(REQUEST_ENCODINGS),
-                         max_finalize_wait=MAX_WAIT)
+                         max_finalize_wait=MAX_WAIT, single_request_jobs=True)
     return 201, body.model_dump_json()
 
 
@@ -116,22 +116,28 @@ def _init_response(job: Job) -> tuple[int, str]:
 async def init_job(req: InitRequest, request: Request, owner: Owner, store: StoreDep,
                    settings: SettingsDep) -> JobIdResponse:
     """§2.7: create an empty PENDING job (201); 429 when the token has too many active jobs."""
+    key = remember(request, owner, await request.body(), settings, _init_response)
+    job_id = create_job(req, owner, store, settings, key)
+    return JobIdResponse(job_id=job_id, request_encodings=list(REQUEST_ENCODINGS),
+                         max_finalize_wait=MAX_WAIT, single_request_jobs=True)
+
+
+def create_job(req: InitRequest, owner: str, store: Store, settings: AppSettings,
+               key: Remember | None) -> str:
+    """The job a ``job/init/`` body asks for (also the first step of ``job/submit/``)."""
     target = _target(req)
     if req.job_type == "VALIDATE" and (req.execution_configuration or req.maestro_config
                                        or req.device_config):
         raise SubmissionError("VALIDATE jobs take no simulator options")
     options = _options(target, req.execution_configuration, req.maestro_config,
                        req.device_config)
-    key = remember(request, owner, await request.body(), settings, _init_response)
-    job_id = store.create_job(
+    return store.create_job(
         owner=owner, job_type=req.job_type, tag=req.tag, target=target,
         execution_configuration=req.execution_configuration,
         maestro_config=req.maestro_config, device_config=req.device_config or None,
         options=options, remember=key, max_active=settings.max_active_jobs,
         retry_after=RATE_LIMIT_RETRY_AFTER,
     )
-    return JobIdResponse(job_id=job_id, request_encodings=list(REQUEST_ENCODINGS),
-                         max_finalize_wait=MAX_WAIT)
 
 
 @test_router.post("/job/create_failed/", status_code=201, response_model=JobIdResponse,

@@ -40,6 +40,7 @@ ROUTES = {  # route name -> regular expression of its URL path
     "credits": r"^/api/credits/$",
     "transactions": r"^/api/credits/transactions/$",
     "init": r"^/api/job/init/$",
+    "submit": r"^/api/job/submit/$",
     "add": _JOB + r"/add_circuits/$",
     "status": _JOB + r"/status/$",
     "results": _JOB + r"/resultsV2/$",
@@ -54,8 +55,10 @@ ROUTES = {  # route name -> regular expression of its URL path
 
 def cloud_shaped() -> FaultPlan:
     """Every answer without what the cloud never sends: the local extensions ``max_wait``
-    (long polling) and ``request_encodings`` (gzip request bodies)."""
-    return FaultPlan(action="edit", remove=("max_wait", "request_encodings"), times=None,
+    (long polling), ``request_encodings`` (gzip request bodies) and ``single_request_jobs``
+    (``job/submit/``)."""
+    return FaultPlan(action="edit", remove=("max_wait", "request_encodings",
+                                            "single_request_jobs"), times=None,
                      path=r"^/api/job/(init|[^/]+/add_circuits|[^/]+/status)/$")
 
 

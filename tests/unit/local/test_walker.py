@@ -165,6 +165,27 @@ class TestAgainstMaestro:
             for r, row in got.items():
                 np.testing.assert_allclose([row[t] for t in terms], want[r], atol=1e-12)
 
+    def test_a_kept_simulator_starts_from_zero_and_a_stopped_walk_is_not_kept(self) -> None:
+        text = f"{HEAD}qreg q[3];\nrx(a) q[0];\nry(b) q[2];\ncx q[0],q[1];\n"
+        program = compile_template(text, ["a", "b"])
+        assert program is not None
+        terms = ["ZII", "IZI", "IIZ", "XIY"]
+        for values in (np.array([[2.1, 0.4]]), np.array([[0.3, -1.2], [0.3, 0.5]])):
+            got = walk_all(program, values, terms, workers=1)  # the first leaves its state
+            want = reference_values(text, ["a", "b"], values, terms)
+            for r, row in got.items():
+                np.testing.assert_allclose([row[t] for t in terms], want[r], atol=1e-12)
+        kept = walker._kept.simulator
+        assert kept is not None and kept.n_qubits == 3
+        assert walker._Simulator.acquire(3) is kept  # reused, not made again
+        kept.release()
+        reader = walker.expectation_reader(["ZII"], maestro.SimulatorConfig())
+        values = np.array([[0.1, 0.2], [0.5, 0.2]])
+        ref = walker.reference_row(values)
+        walker.run_rows(program, [1, 0], values, ref, walker.start_gates(program, values, ref),
+                        reader.state, lambda *_: None, lambda: True)
+        assert walker._kept.simulator is None  # the stopped walk's simulator was destroyed
+
     def test_whole_rows_equal_simple_estimate(self) -> None:
         rng = np.random.default_rng(5)
         for _ in range(8):
@@ -224,8 +245,9 @@ class TestSampling:
         def emit(r: int, text: str, _s: float) -> None:
             out[r] = decode_histogram(json.loads(text))
 
-        if kind == "walk":
-            walker.run_rows(program, [0, 1], values, ref, starts, reader.state, emit,
+        if kind == "walk":  # run_rows takes rows sorted by start gate, as partition gives them
+            rows = sorted([0, 1], key=lambda r: (int(starts[r]), r))
+            walker.run_rows(program, rows, values, ref, starts, reader.state, emit,
                              lambda: False)
         else:
             walker.run_whole(program, [0, 1], values, reader, emit, lambda: False)
