@@ -212,3 +212,46 @@ class TestTemplateRows:
                                      shots=20)).results
         assert out == {"x0": {"0" * 11 + "1": 20}, "x11": {"1" + "0" * 11: 20},
                        "none": {"0" * 12: 20}, "both": {"1" + "0" * 10 + "1": 20}}
+
+    def test_seeded_sampled_rows_repeat_whatever_the_workers(self, svc: LocalService) -> None:
+        # seeded template rows are walked too, each sampled with seed + its circuit index
+        bare, names = ladder(5, 2)
+        text = bare + "measure q -> c;\n"
+        rows = tuple(shift_rows(len(names)))
+        spec = JobSpec(templates=(Template(text, tuple(names), rows),), shots=4000,
+                       maestro_config={"seed": 99})
+        with QoroClient(svc.url, svc.token, progress=False) as client:
+            runs = [client.run(spec).results, client.run(spec).results]
+            other = client.run(JobSpec(templates=spec.templates, shots=4000,
+                                       maestro_config={"seed": 100})).results
+        with serve(workers=1) as one, QoroClient(one.url, one.token, progress=False) as client:
+            runs.append(client.run(spec).results)
+        assert runs[0] == runs[1] == runs[2]  # 3 workers twice, then 1 worker
+        assert other != runs[0]
+        for label, values in rows[:4]:  # each row's samples follow its exact distribution
+            exact = _probabilities(bind(bare, names, values), 5)
+            for index, p in enumerate(exact):
+                key = format(index, "05b")[::-1]  # PennyLane's wire 0 first; c[0] last
+                got = runs[0][label].get(key, 0) / 4000
+                assert abs(got - p) <= 5 * np.sqrt(p * (1 - p) / 4000) + 1e-9, (label, key)
+
+
+def _probabilities(qasm: str, n: int) -> np.ndarray:
+    """Exact outcome probabilities of a ladder circuit (ry, rz, cx), by a numpy statevector;
+    index bit ``k`` is qubit ``n - 1 - k`` (PennyLane's order: qubit 0 most significant)."""
+    import re
+
+    state = np.zeros((2,) * n, dtype=complex)
+    state[(0,) * n] = 1.0
+    for gate, arg, qubits in re.findall(r"(ry|rz|cx)(?:\(([^)]*)\))? ([^;]+);", qasm):
+        q = [int(x) for x in re.findall(r"q\[(\d+)\]", qubits)]
+        if gate == "cx":
+            state = np.moveaxis(state, q, [0, 1]).copy()
+            state[1] = state[1, ::-1].copy()
+            state = np.moveaxis(state, [0, 1], q)
+            continue
+        t = float(arg) / 2
+        u = (np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]) if gate == "ry"
+             else np.diag([np.exp(-1j * t), np.exp(1j * t)]))
+        state = np.moveaxis(np.tensordot(u, np.moveaxis(state, q[0], 0), axes=1), 0, q[0])
+    return np.abs(state.reshape(-1)) ** 2

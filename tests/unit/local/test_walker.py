@@ -238,7 +238,8 @@ class TestSampling:
         values = np.array([[np.pi], [0.0]])
         ref = walker.reference_row(values)
         starts = walker.start_gates(program, values, ref)
-        reader = walker.sampling_reader(program, lambda _r: 50, maestro.SimulatorConfig(),
+        reader = walker.sampling_reader(program, lambda _r: 50,
+                                         lambda _r: maestro.SimulatorConfig(),
                                          histogram)
         out: dict[int, dict[str, int]] = {}
 
