@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .client.job_creation import one_request_body
 from .client.journal import job_key
 from .client.journal_run import JournaledResult
 from .client.pricing import estimated_credits
@@ -46,8 +47,10 @@ class EstimatedJob:
         circuits (int): circuits (template rows or bound circuits).
         shots (int): shots over all circuits (0 for EXPECTATION).
         upload_bytes (int): the ``job/init/`` and ``add_circuits`` JSON bodies, in bytes
-            (before the transport's optional gzip).
-        requests (int): uploading requests (``job/init/`` plus one per ``add_circuits`` chunk).
+            (before the transport's optional gzip); the ``job/submit/`` body where the client
+            would use it.
+        requests (int): uploading requests (``job/init/`` plus one per ``add_circuits`` chunk,
+            or the one ``job/submit/``).
         credits (Decimal | None): the estimated price; ``None`` where the service publishes no
             rule (the cloud); ``0`` for a cache hit.
         cached (bool): ``cache=True`` would serve it from the journal (no request, no cost).
@@ -149,12 +152,17 @@ class DryRun:
         plan = plan_job(spec)  # the exact bodies a run sends (PayloadError as a run would)
         cached = bool(cache and rules.deterministic and journal is not None and journal.cached(
             job_key(device.client.url, plan, seed_in_key=rules.seed_in_key)))
-        size = len(json_body(plan.init)) + sum(len(b) for b in plan.bodies)
+        # What the client would send now: job/submit/ when the service has advertised it (from
+        # a job it already ran), else job/init/ and the chunks.
+        one = one_request_body(plan, advertised=device.client.single_request_jobs,
+                               journaled=journal is not None)
+        size = len(one) if one else len(json_body(plan.init)) + sum(len(b) for b in plan.bodies)
         credits = Decimal(0) if cached else estimated_credits(spec, device.client.url)
         self.items.append(EstimatedJob(
             url=device.client.url, target=str(spec.qpu_system or spec.simulator_cluster),
             job_type=spec.job_type, circuits=len(spec.labels), shots=job.total_shots,
-            upload_bytes=0 if cached else size, requests=0 if cached else 1 + len(plan.bodies),
+            upload_bytes=0 if cached else size,
+            requests=0 if cached else 1 if one else 1 + len(plan.bodies),
             credits=credits, cached=cached,
         ))
         return JournaledResult(job_id="estimate", results=placeholder_results(spec, width),

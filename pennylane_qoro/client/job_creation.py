@@ -20,9 +20,10 @@ from ..protocol.text import json_body
 from ..protocol.vocabulary import MAX_PAYLOAD_BYTES, SUBMIT_ENDPOINT
 from .errors import AmbiguousSubmissionError, WireDecodeError
 from .http import Transport
+from .spec import UploadPlan
 from .upload import TIMEOUT_UPLOAD, bare_message
 
-__all__ = ["init_one", "submit_body", "submit_one"]
+__all__ = ["init_one", "one_request_body", "submit_body", "submit_one"]
 
 TIMEOUT_INIT = 100.0
 """Seconds for ``job/init/`` (qoro-api.md §1.5)."""
@@ -46,6 +47,15 @@ def init_one(http: Transport, body: Mapping[str, Any]) -> tuple[str, dict]:
             path=exc.path,
         ) from None
     return _job_id("job/init/", answer), answer
+
+
+def one_request_body(plan: UploadPlan, *, advertised: bool, journaled: bool) -> bytes | None:
+    """The ``job/submit/`` body for ``plan``, or None when the job takes the cloud's path:
+    the service has not advertised the route, the job has several chunks, or a journal needs
+    the job id before the upload (it records it to reattach after a crash)."""
+    if not advertised or journaled or len(plan.bodies) != 1:
+        return None
+    return submit_body(plan.init, plan.bodies[0])
 
 
 def submit_body(init: Mapping[str, Any], chunk: bytes) -> bytes | None:

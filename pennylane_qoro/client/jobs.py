@@ -29,7 +29,7 @@ from .config import resolve_api_key, resolve_url
 from .errors import DeadlineExceededError, WireDecodeError
 from .http import Transport
 from .job_answers import finalized_status, inline_rows, lenient_float, positive_number
-from .job_creation import init_one, submit_body, submit_one
+from .job_creation import init_one, one_request_body, submit_one
 from .journal_run import journaled_run
 from .paging import fetch_rows
 from .polling import OUTAGE_GRACE, PollSchedule, best_effort, wait_for_job
@@ -215,8 +215,8 @@ class QoroClient:
         when the caller built it already; ``on_created`` hears the job id before any upload
         (the journal records it there)."""
         plan = plan_job(spec) if plan is None else plan
-        body = (submit_body(plan.init, plan.bodies[0]) if answered and on_created is None
-                and self.single_request_jobs and len(plan.bodies) == 1 else None)
+        body = one_request_body(plan, advertised=self.single_request_jobs and answered,
+                                journaled=on_created is not None)
         if body is not None:
             job_id, answer = submit_one(self._http, body)
             self.stats.add(jobs=1)

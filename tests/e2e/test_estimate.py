@@ -119,3 +119,18 @@ def test_a_cached_job_costs_nothing(service) -> None:
     assert warm.jobs == cold.jobs and warm.cache_hits == warm.jobs
     assert warm.credits == 0 and warm.upload_bytes == 0
     assert "(cached)" in str(warm)
+
+
+def test_the_estimate_knows_the_one_request_path(service) -> None:
+    """Without a journal, once the service has advertised job/submit/, a small job is one
+    request: the estimate counts that request's bytes, as the run sends them."""
+    dev = qml.device("qoro.maestro", wires=3, url=service.url, api_key=service.token, seed=5,
+                     journal=False)
+    fn = _circuit(dev)
+    fn(W)  # the first job learns what the service offers
+    assert dev.client.single_request_jobs
+    est = pennylane_qoro.estimate(fn, W)
+    sent, requests = dev.client.stats.bytes_sent, dev.client.stats.requests
+    fn(W)
+    assert est.items[0].requests == 1 == dev.client.stats.requests - requests
+    assert est.upload_bytes == dev.client.stats.bytes_sent - sent
