@@ -154,7 +154,8 @@ class DryRun:
             job_key(device.client.url, plan, seed_in_key=rules.seed_in_key)))
         # What the client would send now: job/submit/ when the service has advertised it (from
         # a job it already ran), else job/init/ and the chunks.
-        one = one_request_body(plan, advertised=device.client.single_request_jobs,
+        one = one_request_body(plan, len(spec.labels),
+                               advertised=device.client.single_request_jobs,
                                journaled=journal is not None)
         size = len(one) if one else len(json_body(plan.init)) + sum(len(b) for b in plan.bodies)
         credits = Decimal(0) if cached else estimated_credits(spec, device.client.url)

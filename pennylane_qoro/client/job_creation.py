@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..protocol.text import json_body
-from ..protocol.vocabulary import MAX_PAYLOAD_BYTES, SUBMIT_ENDPOINT
+from ..protocol.vocabulary import MAX_PAYLOAD_BYTES, SUBMIT_ENDPOINT, SUBMIT_MAX_CIRCUITS
 from .errors import AmbiguousSubmissionError, WireDecodeError
 from .http import Transport
 from .spec import UploadPlan
@@ -49,11 +49,13 @@ def init_one(http: Transport, body: Mapping[str, Any]) -> tuple[str, dict]:
     return _job_id("job/init/", answer), answer
 
 
-def one_request_body(plan: UploadPlan, *, advertised: bool, journaled: bool) -> bytes | None:
-    """The ``job/submit/`` body for ``plan``, or None when the job takes the cloud's path:
-    the service has not advertised the route, the job has several chunks, or a journal needs
-    the job id before the upload (it records it to reattach after a crash)."""
-    if not advertised or journaled or len(plan.bodies) != 1:
+def one_request_body(plan: UploadPlan, circuits: int, *, advertised: bool,
+                     journaled: bool) -> bytes | None:
+    """The ``job/submit/`` body for ``plan`` (a job of ``circuits`` circuits), or None when
+    the job takes the cloud's path: the service has not advertised the route, the job has
+    several chunks or more than ``SUBMIT_MAX_CIRCUITS`` circuits, or a journal needs the job
+    id before the upload (it records it to reattach after a crash)."""
+    if not advertised or journaled or len(plan.bodies) != 1 or circuits > SUBMIT_MAX_CIRCUITS:
         return None
     return submit_body(plan.init, plan.bodies[0])
 

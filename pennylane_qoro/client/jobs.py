@@ -215,7 +215,8 @@ class QoroClient:
         when the caller built it already; ``on_created`` hears the job id before any upload
         (the journal records it there)."""
         plan = plan_job(spec) if plan is None else plan
-        body = one_request_body(plan, advertised=self.single_request_jobs and answered,
+        body = one_request_body(plan, len(spec.labels),
+                                advertised=self.single_request_jobs and answered,
                                 journaled=on_created is not None)
         if body is not None:
             job_id, answer = submit_one(self._http, body)

@@ -26,6 +26,7 @@ __all__ = [
     "REQUEST_ENCODINGS",
     "SUBMIT_ENDPOINT",
     "SUBMIT_FIELD",
+    "SUBMIT_MAX_CIRCUITS",
     "TERMINAL_STATUSES",
     "TEXT_GZIP_LEVEL",
     "WAIT_PARAM",
@@ -92,11 +93,15 @@ job's ``status`` and ``run_time`` (``error`` when FAILED) and, for a COMPLETED j
 cloud sends neither the field nor the answers; clients that do not know them ignore them."""
 SUBMIT_ENDPOINT = "job/submit/"
 """Local extension: ``POST job/submit/`` with ``{"init": <job/init/ body>, "chunk": <the job's
-one add_circuits/ body, finalized "true">}`` does both in one request, all or nothing (a refused
-chunk leaves no job). It answers 200 with the finalizing ``add_circuits/`` answer (``job_id``
-included) and, when the job has already ended (small jobs run inside the request), its
-``status``, ``run_time`` and results as :data:`FINALIZE_WAIT_FIELD` describes; otherwise the
-client polls ``status/`` as usual. An ``Idempotency-Key`` covers the whole request."""
+one add_circuits/ body, finalized "true", at most :data:`SUBMIT_MAX_CIRCUITS` circuits>}`` does
+both in one request, all or nothing (a refused chunk, or a crash, leaves no job). It answers
+200 with the finalizing ``add_circuits/`` answer (``job_id`` included) and, when the job has
+already ended (small jobs run inside the request), its ``status``, ``run_time`` and results as
+:data:`FINALIZE_WAIT_FIELD` describes; otherwise the client polls ``status/`` as usual. An
+``Idempotency-Key`` covers the whole request."""
+SUBMIT_MAX_CIRCUITS = 1000
+"""Most circuits (bound circuits or template rows) one ``job/submit/`` carries: the service
+stores them in one transaction. Bigger jobs take ``job/init/`` and ``add_circuits/``."""
 SUBMIT_FIELD = "single_request_jobs"
 """``job/init/`` answer field (local extension): ``true`` when :data:`SUBMIT_ENDPOINT` exists."""
 INLINE_RESULTS_MAX = 100

@@ -33,7 +33,7 @@ JOBS = 1000
 THREADS = 16
 FAULT_RATE = 0.20
 SHOTS = 3
-PATHS = r"/job/(init/|[^/]+/(add_circuits|status|resultsV2)/)$"
+PATHS = r"/job/(init/|submit/|[^/]+/(add_circuits|status|resultsV2)/)$"
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 
 

@@ -16,7 +16,7 @@ from pennylane_qoro.client import JobSpec, QoroClient
 from pennylane_qoro.local import LocalService, serve
 from pennylane_qoro.protocol.histogram import decode_histogram
 from pennylane_qoro.protocol.text import compress_text
-from pennylane_qoro.protocol.vocabulary import SUBMIT_FIELD
+from pennylane_qoro.protocol.vocabulary import SUBMIT_FIELD, SUBMIT_MAX_CIRCUITS
 
 INIT = {"job_type": "EXECUTE", "simulator_cluster": "qoro_maestro", "tag": "submit"}
 
@@ -86,6 +86,16 @@ class TestRoute:
             {f"c{i}": qasm(1, "x q[0];\n") for i in range(5)}, shots=5)})
         assert r.status_code == 402, r.text
         assert _jobs(svc, poor) == []
+
+    def test_more_circuits_than_the_route_takes_are_400(self, svc):
+        rows = [{"label": f"r{i}", "values": [0.1]} for i in range(SUBMIT_MAX_CIRCUITS + 1)]
+        chunk = {"circuit_template": compress_text(qasm(1, "rx(a) q[0];\n")),
+                 "parameter_names": ["a"], "parameter_sets": rows, "shots": 1,
+                 "finalized": "true"}
+        jobs = _jobs(svc, svc.token)
+        r = Api(svc.url, svc.token).post("job/submit/", json={"init": INIT, "chunk": chunk})
+        assert r.status_code == 400 and f"at most {SUBMIT_MAX_CIRCUITS}" in r.json()["detail"]
+        assert _jobs(svc, svc.token) == jobs
 
     @pytest.mark.parametrize("body", [
         [], {"init": INIT}, {"init": INIT, "chunk": {}, "extra": 1}, {"init": 1, "chunk": {}},

@@ -34,16 +34,18 @@ from ..inline import finalize_answer, runs_inline
 from ..models import AddCircuitsRequest, AddCircuitsResponse, ParameterSet
 from ..runner import Runner
 from ..store import Conflict, Job, Remember, Store
-from ..submission import SubmissionError, prepare_chunk
+from ..submission import Chunk, SubmissionError, prepare_chunk
 from .jobs import MAX_WAIT, long_polls
 
 __all__ = [
     "INLINE_BODY_BYTES",
     "PAUSE_GC_BYTES",
     "VALIDATE_SLICE",
+    "answered",
     "append_chunk",
     "parse_chunk",
     "router",
+    "start",
     "validate_chunk",
 ]
 
@@ -189,19 +191,30 @@ def append_chunk(store: Store, runner: Runner, job_id: str, owner: str, raw: Any
         raise Conflict("Job is not in PENDING status")
     chunk = prepare_chunk(req, job, memory_budget=runner.memory.budget)
     held.append(chunk.circuits)
-    if key is not None:
-        key = Remember(owner=key.owner, key=key.key, fingerprint=key.fingerprint,
-                       respond=_chunk_response(len(chunk.circuits)))
     job = store.append_chunk(
         job_id, owner, circuits=chunk.circuits, templates=chunk.templates,
         observables=chunk.observables, circuit_ham_map=chunk.circuit_ham_map,
-        max_qubits=chunk.max_qubits, finalize=chunk.finalize, remember=key,
+        max_qubits=chunk.max_qubits, finalize=chunk.finalize, remember=answered(key, chunk),
     )
+    return start(runner, chunk, job)
+
+
+def answered(key: Remember | None, chunk: Chunk) -> Remember | None:
+    """``key`` with the answer its record keeps for replays of this chunk."""
+    if key is None:
+        return None
+    return Remember(owner=key.owner, key=key.key, fingerprint=key.fingerprint,
+                    respond=_chunk_response(len(chunk.circuits)))
+
+
+def start(runner: Runner, chunk: Chunk, job: Job) -> AddCircuitsResponse:
+    """Start a job its finalizing chunk was stored for (in this request when it is small,
+    ``local/inline.py``), and the ``add_circuits/`` answer."""
     if chunk.finalize and runs_inline(chunk, job.n_circuits):
-        runner.run_here(job_id, owner)  # a small job: no pool hand-off (local/inline.py)
+        runner.run_here(job.id, job.owner)  # a small job: no pool hand-off (local/inline.py)
     elif chunk.finalize:
-        runner.enqueue(job_id, owner)  # FIFO per token, tokens round robin
-    return AddCircuitsResponse(job_id=job_id, circuits_added=len(chunk.circuits),
+        runner.enqueue(job.id, job.owner)  # FIFO per token, tokens round robin
+    return AddCircuitsResponse(job_id=job.id, circuits_added=len(chunk.circuits),
                                total_circuits=job.n_circuits, finalized=job.finalized,
                                max_wait=MAX_WAIT)
 

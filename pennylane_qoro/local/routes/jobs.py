@@ -45,7 +45,8 @@ from ..store import Conflict, Job, Remember, Store
 from ..submission import SubmissionError
 from .catalogue import CLUSTER, QPU_SYSTEM
 
-__all__ = ["LONG_POLLS", "MAX_WAIT", "create_job", "long_polls", "router", "test_router"]
+__all__ = ["LONG_POLLS", "MAX_WAIT", "RATE_LIMIT_RETRY_AFTER", "create_job", "job_fields",
+           "long_polls", "router", "test_router"]
 
 MAX_WAIT = 5.0
 """Longest ``status/?wait=`` held open, in seconds (advertised as ``max_wait``)."""
@@ -124,20 +125,25 @@ async def init_job(req: InitRequest, request: Request, owner: Owner, store: Stor
 
 def create_job(req: InitRequest, owner: str, store: Store, settings: AppSettings,
                key: Remember | None) -> str:
-    """The job a ``job/init/`` body asks for (also the first step of ``job/submit/``)."""
+    """The job a ``job/init/`` body asks for."""
+    return store.create_job(owner=owner, **job_fields(req), remember=key,
+                            max_active=settings.max_active_jobs,
+                            retry_after=RATE_LIMIT_RETRY_AFTER)
+
+
+def job_fields(req: InitRequest) -> dict[str, Any]:
+    """The stored fields of the job a ``job/init/`` body describes (also ``job/submit/``'s);
+    400 naming the problem when they do not go together."""
     target = _target(req)
     if req.job_type == "VALIDATE" and (req.execution_configuration or req.maestro_config
                                        or req.device_config):
         raise SubmissionError("VALIDATE jobs take no simulator options")
     options = _options(target, req.execution_configuration, req.maestro_config,
                        req.device_config)
-    return store.create_job(
-        owner=owner, job_type=req.job_type, tag=req.tag, target=target,
-        execution_configuration=req.execution_configuration,
-        maestro_config=req.maestro_config, device_config=req.device_config or None,
-        options=options, remember=key, max_active=settings.max_active_jobs,
-        retry_after=RATE_LIMIT_RETRY_AFTER,
-    )
+    return {"job_type": req.job_type, "tag": req.tag, "target": target,
+            "execution_configuration": req.execution_configuration,
+            "maestro_config": req.maestro_config, "device_config": req.device_config or None,
+            "options": options}
 
 
 @test_router.post("/job/create_failed/", status_code=201, response_model=JobIdResponse,

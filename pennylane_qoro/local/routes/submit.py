@@ -3,10 +3,11 @@
 A small job on the cloud's path costs two requests, ``job/init/`` then the finalizing
 ``add_circuits/``; on the embedded service each request is most of a small call's time. This
 route takes both bodies at once, ``{"init": <job/init/ body>, "chunk": <add_circuits/ body>}``
-(``protocol.vocabulary.SUBMIT_ENDPOINT``), and runs the two routes' own steps
-(``jobs.create_job``, ``circuits.append_chunk``), so every check and refusal is theirs. It is
-all or nothing: a refused chunk (400, 402, ...) deletes the job just created before the error
-is answered, so nothing is left and nothing is charged. The answer is the finalizing
+(``protocol.vocabulary.SUBMIT_ENDPOINT``, at most ``SUBMIT_MAX_CIRCUITS`` circuits), and runs
+the two routes' own checks (``jobs.job_fields``, ``circuits.validate_chunk``,
+``submission.prepare_chunk``). The store then creates the job and stores its chunk in one
+transaction (``Store.submit_job``): a refusal (400, 402, ...) or a crash at any point leaves
+no job and no charge. The answer is the finalizing
 ``add_circuits/`` answer, with the job's ``status``, ``run_time`` and results when it has
 already ended (``inline.finalize_answer``): one request for a small job. A job still running
 is polled on ``status/`` as usual, so Ctrl+C can still cancel it.
@@ -26,17 +27,24 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES
+from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES, SUBMIT_MAX_CIRCUITS
 from ..deps import AppSettings, Owner, RunnerDep, SettingsDep, StoreDep, remember
 from ..gc_pause import paused_gc, release
 from ..handlers import format_validation
 from ..inline import finalize_answer
 from ..models import AddCircuitsResponse, InitRequest
 from ..runner import Runner
-from ..store import Store
-from ..submission import SubmissionError
-from .circuits import INLINE_BODY_BYTES, PAUSE_GC_BYTES, append_chunk, parse_chunk
-from .jobs import create_job
+from ..store import Job, Store
+from ..submission import SubmissionError, prepare_chunk
+from .circuits import (
+    INLINE_BODY_BYTES,
+    PAUSE_GC_BYTES,
+    answered,
+    parse_chunk,
+    start,
+    validate_chunk,
+)
+from .jobs import RATE_LIMIT_RETRY_AFTER, job_fields
 
 __all__ = ["router"]
 
@@ -78,13 +86,27 @@ def _create_and_append(store: Store, runner: Runner, owner: str, body: bytes,
     key = remember(request, owner, body, settings, None)  # the answer is set by the chunk
     if key is not None:
         store.recall(key)  # a re-sent submit is answered from its record, no second job
-    init, chunk = _parts(parse_chunk(body, held))
-    job_id = create_job(init, owner, store, settings, None)
-    try:
-        return append_chunk(store, runner, job_id, owner, chunk, key, held)
-    except BaseException:
-        store.delete(job_id, owner)  # all or nothing: a refused chunk leaves no job
-        raise
+    init, raw = _parts(parse_chunk(body, held))
+    fields = job_fields(init)
+    req = validate_chunk(raw)
+    held += [req.parameter_sets, req.circuits]
+    rows = len(req.circuits or req.parameter_sets or ())
+    if rows > SUBMIT_MAX_CIRCUITS:
+        raise SubmissionError(f"job/submit/ carries at most {SUBMIT_MAX_CIRCUITS} circuits, got "
+                              f"{rows}: send them with job/init/ and add_circuits/")
+    chunk = prepare_chunk(req, _draft(owner, fields), memory_budget=runner.memory.budget)
+    held.append(chunk.circuits)
+    job = store.submit_job(owner=owner, job=fields, chunk=chunk, remember=answered(key, chunk),
+                           max_active=settings.max_active_jobs,
+                           retry_after=RATE_LIMIT_RETRY_AFTER)
+    return start(runner, chunk, job)
+
+
+def _draft(owner: str, fields: dict[str, Any]) -> Job:
+    """The job as it will be stored, before it is: what the chunk is checked against."""
+    return Job(id="", owner=owner, status="PENDING", finalized=False, n_circuits=0,
+               max_qubits=0, observables=None, circuit_ham_map=None, cost=0, error=None,
+               run_time=0.0, attempts=0, created_at="", updated_at="", **fields)
 
 
 def _parts(raw: Any) -> tuple[InitRequest, dict]:

@@ -218,6 +218,24 @@ class Store:
                 idempotency.record(db, remember, jobs.owned(db, job_id, owner))
         return job_id
 
+    def submit_job(self, *, owner: str, job: dict[str, Any], chunk: ChunkRows,
+                   remember: Remember | None = None, max_active: int | None = None,
+                   retry_after: int = 1) -> Job:
+        """Create a job (``job`` holds :meth:`create_job`'s fields) with its only, finalizing
+        chunk, all in one transaction (``job/submit/``): refused or interrupted, it leaves
+        nothing. Raises what :meth:`create_job` and :meth:`append_chunk` raise, except that
+        a 402 leaves no FAILED job behind."""
+        job_id = str(uuid.uuid4())
+
+        def create(db: sqlite3.Connection) -> None:
+            if max_active is not None:
+                jobs.enforce_active_limit(db, owner, max_active=max_active,
+                                          retry_after=retry_after,
+                                          idle_seconds=self.idle_upload_seconds)
+            jobs.insert(db, job_id=job_id, owner=owner, status="PENDING", error=None, **job)
+
+        return self._uploads.submit(job_id, owner, chunk, remember, create)
+
     def job_ids(self, owner: str) -> list[str]:
         """Every job id of an owner, oldest first (for audits and tests)."""
         with self._reading() as db:

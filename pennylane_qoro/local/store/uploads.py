@@ -118,6 +118,31 @@ class Uploads:
             raise InsufficientCredits(failed)
         return job
 
+    def submit(self, job_id: str, owner: str, chunk: ChunkRows, remember: Remember | None,
+               create: Callable[[sqlite3.Connection], None]) -> Job:
+        """``job/submit/``: ``create`` the job and append its only chunk in ONE transaction,
+        so a refusal (402 included) or a crash at any point leaves no job at all. The caller
+        bounds the chunk (``SUBMIT_MAX_CIRCUITS`` rows: one staging batch's hold of the lock)."""
+        dup = repeated_label(chunk.circuits)
+        if dup is not None:
+            raise Invalid(f"duplicate circuit label {dup!r} in this job")
+        cost = sum(c.cost for c in chunk.circuits)
+        with self._tx() as db:
+            if remember is not None:
+                idempotency.recall(db, remember)
+            create(db)
+            before, t_base, failed = _check(db, job_id, owner, chunk, cost)
+            if failed is None:
+                insert_circuits(db, job_id, circuit_params(job_id, chunk.circuits, first=before,
+                                                           t_base=t_base), before=before)
+                job, failed = _publish(db, job_id, owner, chunk, cost, before=before,
+                                       t_base=t_base)
+            if failed is not None:
+                raise InsufficientCredits(failed)  # rolled back: not even a FAILED job
+            if remember is not None:
+                idempotency.record(db, remember, job)
+        return job
+
     @contextmanager
     def _slot(self, job_id: str) -> Iterator[None]:
         """One chunk of ``job_id`` at a time (other jobs never wait here)."""

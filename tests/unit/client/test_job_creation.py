@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import pytest
-from client_specs import QASM, bound_spec, noise
+from client_specs import QASM, bound_spec, noise, qasm
 
-from pennylane_qoro.client import AmbiguousSubmissionError, JobSpec, QoroClient
+from pennylane_qoro.client import AmbiguousSubmissionError, JobSpec, QoroClient, Template
 from pennylane_qoro.client.errors import ValidationError
 from pennylane_qoro.client.job_creation import submit_body
+from pennylane_qoro.client.spec import plan_job
 from pennylane_qoro.local import FaultPlan
-from pennylane_qoro.protocol.vocabulary import MAX_PAYLOAD_BYTES
+from pennylane_qoro.protocol.vocabulary import MAX_PAYLOAD_BYTES, SUBMIT_MAX_CIRCUITS
 
 pytestmark = pytest.mark.usefixtures("no_key_in_logs")
 
@@ -58,6 +59,17 @@ class TestAdvertised:
                       shots=5)
         client.run(big)
         assert qoro.count("POST", "submit") == 0 and qoro.count("POST", "add") == 3
+
+    def test_a_job_over_the_routes_circuit_limit_takes_init_and_add(self, client, qoro):
+        _advertised(qoro)
+        client.run(_spec())
+        names = ("a",)
+        rows = tuple((f"r{i}", (0.1 * i,)) for i in range(SUBMIT_MAX_CIRCUITS + 1))
+        text = qasm(0, 1, "rx(a) q[0];\n")
+        spec = JobSpec(templates=(Template(text, names, rows),), shots=1)
+        assert len(plan_job(spec).bodies) == 1  # one chunk, but too many circuits
+        client.run(spec)
+        assert qoro.count("POST", "submit") == 0 and qoro.count("POST", "init") == 2
 
     def test_a_refused_submit_names_the_problem_and_leaves_no_job(self, client, qoro):
         _advertised(qoro)
