@@ -39,6 +39,7 @@ def batched_tasks(run: Any, work: Work, *, workers: int,
     worker and template (``local/walker.py``); ``None`` when the job does not qualify
     (bound circuits, non-default simulator options, a template outside the fast
     path's grammar)."""
+    job = run.job
     if not default_options(run.options):
         return None
     if any(item[3] is None for item in work.pending):
