@@ -37,11 +37,13 @@ def batched_tasks(run: Any, work: Work, *, workers: int,
                   ) -> list[Callable[[], None]] | None:
     """Tasks running a template job's rows on persistent simulators, at most one per
     worker and template (``local/walker.py``); ``None`` when the job does not qualify
-    (bound circuits, non-default simulator options, a template outside the fast
-    path's grammar)."""
+    (bound circuits, non-default simulator options, a seeded EXECUTE job, a template
+    outside the fast path's grammar)."""
     job = run.job
     if not default_options(run.options):
         return None
+    if job.job_type == "EXECUTE" and run.seed is not None:
+        return None  # seeded samples stay simple_execute's, the same on both paths
     if any(item[3] is None for item in work.pending):
         return None
     by_template: dict[int, list[tuple]] = {}
@@ -74,9 +76,8 @@ def _template_tasks(run: Any, template: tuple[str, tuple[str, ...]], items: list
     else:
         if not program.measures:
             return None
-        reader = sampling_reader(program, lambda r: items[r][5],
-                                 lambda r: run.config(items[r][0]), encode,
-                                 seed=lambda r: run.row_seed(items[r][0]))
+        reader = sampling_reader(program, lambda r: items[r][5], run.shared_config,
+                                 encode)
         extra = 1.0
     values = np.array([item[4] for item in items], dtype=np.float64)
     values = values.reshape(len(items), len(names))

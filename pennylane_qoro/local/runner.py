@@ -128,13 +128,11 @@ class _Run:
         source, placeholders = self.templates[template]
         return placeholders.resolve(source, params)
 
-    def row_seed(self, idx: int) -> int | None:
-        """Circuit ``idx``'s seed: the job's plus the index (None when the job has none)."""
-        return None if self.seed is None else (self.seed + idx) % _SEED_MODULUS
-
     def config(self, idx: int) -> Any:
-        seed = self.row_seed(idx)
-        return self.shared_config if seed is None else simulator_config(self.options, seed=seed)
+        if self.seed is None:
+            return self.shared_config
+        seed = (self.seed + idx) % _SEED_MODULUS
+        return simulator_config(self.options, seed=seed)
 
     def execute(self, item: tuple) -> str:
         """Run one circuit; returns its result as JSON text."""

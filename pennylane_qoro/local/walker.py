@@ -20,10 +20,8 @@ to floating-point rounding order (the tests compare with ``simple_estimate`` to 
 
 Scope: templates :func:`~.template_program.compile_template` reads, with default statevector
 options (no simulator type, method or noise option set, :func:`default_options`); EXECUTE
-rows with a job ``seed`` are sampled with ``seed + circuit index``, as ``simple_execute`` runs are
-seeded, so they repeat exactly; they are not ``simple_execute``'s samples (another sampler),
-so a seeded job's samples depend on its upload path (template or bound circuits), which the
-same request always takes.
+rows only without a ``seed``, so seeded runs keep ``simple_execute``'s exact samples on both
+upload paths.
 
 Imports Maestro, numpy, the standard library, ``protocol`` and ``local/template_program.py``.
 """
@@ -345,26 +343,21 @@ def _without_clustering(config: Any) -> Any:
     return maestro.SimulatorConfig(**fields)
 
 
-def sampling_reader(program: Program, shots: Callable[[int], int],
-                    config: Callable[[int], Any],
-                    histogram: Callable[[dict[str, int], int], dict],
-                    seed: Callable[[int], int | None] = lambda _row: None) -> Reader:
+def sampling_reader(program: Program, shots: Callable[[int], int], config: Any,
+                    histogram: Callable[[dict[str, int], int], dict]) -> Reader:
     """Histograms over the whole classical register (unmeasured bits 0), in the cloud's bit
     order (c[0] least significant), as QH envelopes.
 
-    A walked state is sampled without collapse, seeded per row with ``seed(row)`` (the job's
-    seed plus the circuit's index, so the samples depend on neither the worker nor the order
-    rows run in), or from a fresh random seed when the job has none; a whole circuit is run by
-    Maestro with ``config(row)``, and ``histogram`` (the runner's converter) turns its counts
-    into an envelope.
+    A walked state is sampled without collapse, from a fresh random seed per row (these rows
+    never carry a job ``seed``); a whole circuit is run by Maestro, whose counts ``histogram``
+    (the runner's converter) turns into an envelope.
     """
     qubits = [q for q, _ in program.measures]
     clbits = [c for _, c in program.measures]
     direct = clbits == list(range(len(clbits)))
 
     def state(sim: Any, row: int) -> str:
-        fixed = seed(row)
-        sim.set_seed(secrets.randbits(63) if fixed is None else fixed)
+        sim.set_seed(secrets.randbits(63))
         counts = sim.SampleCounts(qubits, shots(row))
         if direct:
             indices = list(counts)
@@ -374,7 +367,7 @@ def sampling_reader(program: Program, shots: Callable[[int], int],
         return json.dumps(envelope, separators=(",", ":"))
 
     def circuit(qc: Any, row: int) -> str:
-        counts = qc.execute(config(row), shots=shots(row))["counts"]
+        counts = qc.execute(config, shots=shots(row))["counts"]
         return json.dumps(histogram(counts, program.n_clbits), separators=(",", ":"))
 
     return Reader(state=state, circuit=circuit, measure=True)

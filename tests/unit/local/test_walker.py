@@ -238,8 +238,7 @@ class TestSampling:
         values = np.array([[np.pi], [0.0]])
         ref = walker.reference_row(values)
         starts = walker.start_gates(program, values, ref)
-        reader = walker.sampling_reader(program, lambda _r: 50,
-                                         lambda _r: maestro.SimulatorConfig(),
+        reader = walker.sampling_reader(program, lambda _r: 50, maestro.SimulatorConfig(),
                                          histogram)
         out: dict[int, dict[str, int]] = {}
 
