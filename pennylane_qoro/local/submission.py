@@ -23,6 +23,7 @@ shared codecs in ``protocol/`` (``observables``, ``text``, ``errors``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from ..protocol.errors import PayloadError, WireDecodeError
@@ -229,6 +230,19 @@ def _bound(req: AddCircuitsRequest, job: Job, groups: list[list[str]] | None,
     return rows
 
 
+@functools.lru_cache(maxsize=32)
+def _valid_template(text: str, names: tuple[str, ...]) -> bool:
+    """Whether the template parses once its placeholders are substituted (any finite values
+    give the same verdict). Kept for the last templates: jobs repeat them."""
+    try:
+        if registers(text).n_qubits == 0:
+            return False
+        parse(Placeholders(names).resolve(text, [0.5] * len(names)), label="template")
+    except QasmError:
+        return False
+    return True
+
+
 def _template(req: AddCircuitsRequest, job: Job, groups: list[list[str]] | None
               ) -> tuple[list[CircuitRow], list[tuple[str, tuple[str, ...]]]]:
     assert req.circuit_template is not None
@@ -249,9 +263,9 @@ def _template(req: AddCircuitsRequest, job: Job, groups: list[list[str]] | None
                 f"parameter_names has {n_names}"
             )
     regs = registers(text)
-    if req.parameter_sets:
+    if req.parameter_sets and not _valid_template(text, placeholders.names):
         first = req.parameter_sets[0]
-        try:
+        try:  # the refusal, naming the first row (the check itself is cached without it)
             if regs.n_qubits == 0:
                 raise QasmError(f"circuit {first.label!r}: invalid QASM: no qreg declaration")
             parse(placeholders.resolve(text, first.values), label=first.label)

@@ -18,6 +18,7 @@ Imports Maestro, the standard library and ``local/qasm.py`` only.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -116,8 +117,18 @@ def compile_template(text: str, names: Sequence[str]) -> Program | None:
 
     A placeholder counts only where it is a whole gate argument; if the §3.5 substitution
     would touch the text anywhere else (an expression, a register name), the template is
-    left to the per-circuit path.
+    left to the per-circuit path. Programs are immutable, so the last :data:`KEPT_PROGRAMS`
+    are kept: a training loop or a kernel matrix sends the same template job after job.
     """
+    return _compile(text, tuple(names))
+
+
+KEPT_PROGRAMS = 32
+"""Compiled templates kept for reuse (least recently used first out)."""
+
+
+@functools.lru_cache(maxsize=KEPT_PROGRAMS)
+def _compile(text: str, names: tuple[str, ...]) -> Program | None:
     placeholders = Placeholders(names)
     column = {name: k for k, name in enumerate(placeholders.names)}
     statements = [s.strip() for s in strip_comments(text).split(";")]

@@ -133,6 +133,17 @@ class TestTemplate:
         with pytest.raises(SubmissionError, match=needle):
             prepare_chunk(request(circuit_template=self.TEMPLATE, **body), job())
 
+    def test_a_bad_template_names_its_first_row_every_time(self) -> None:
+        bad = program(1, "bogus(t_0) q[0];\n")
+        for label in ("first", "second"):  # the verdict is kept; the message is not
+            with pytest.raises(SubmissionError, match=f"'{label}'.*bogus"):
+                prepare_chunk(request(circuit_template=bad, parameter_names=["t_0"],
+                                      parameter_sets=[{"label": label, "values": [1]}]), job())
+        good = request(circuit_template=self.TEMPLATE, parameter_names=["t_0", "t_1"],
+                       parameter_sets=[{"label": "r", "values": [1, 2]}])
+        assert prepare_chunk(good, job()).circuits[0].label == "r"  # twice: once kept
+        assert prepare_chunk(good, job()).circuits[0].params == (1.0, 2.0)
+
     def test_template_takes_one_observable_group(self) -> None:
         with pytest.raises(SubmissionError, match="single observable group"):
             prepare_chunk(request(circuit_template=self.TEMPLATE, parameter_names=["t_0", "t_1"],

@@ -49,3 +49,11 @@ class TestCompile:
         # §3.5 substitution is textual: a name that also matches elsewhere changes the text.
         text = f"{HEAD}qreg q[2];\ncreg c[2];\nrx(q) q[0];\n"
         assert compile_template(text, ["q"]) is None
+
+
+def test_a_template_is_compiled_once_and_kept() -> None:
+    text = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nrx(a) q[0];\ncx q[0],q[1];\n'
+    first = compile_template(text, ["a"])
+    assert first is not None and compile_template(text, ("a",)) is first
+    other = compile_template(text.replace("rx", "ry"), ["a"])
+    assert other is not None and other is not first and other.gates != first.gates
