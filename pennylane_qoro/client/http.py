@@ -156,11 +156,11 @@ class Transport:
             # read the proxy environment again on every call (0.3 of 1.7 ms per local request).
             for session in (self._idempotent, self._once, self._keyed):
                 session.trust_env = False
-        if in_process is not None:
-            parts = urlsplit(self.base_url)
-            adapter = InProcessAdapter(in_process)
-            for session in (self._idempotent, self._once, self._keyed):
-                session.mount(f"{parts.scheme}://{parts.netloc}/", adapter)
+        # The embedded service: requests go straight to its application (in_process.py),
+        # prepared as a session would prepare them (its headers, the auth) but not sent
+        # through one: a session's cookie, hook, proxy and redirect machinery costs 0.3 ms
+        # per request and has nothing to do on this path (no retries either: no network).
+        self._direct = None if in_process is None else InProcessAdapter(in_process)
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -338,16 +338,19 @@ class Transport:
         if deadline is not None:
             timeout = max(min(timeout, deadline - started), 0.001)
         try:
-            resp = session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=method != "POST",
-                stream=True,
-            )
+            if self._direct is not None:
+                resp = self._send_direct(session, method, url, params, data, headers, timeout)
+            else:
+                resp = session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=method != "POST",
+                    stream=True,
+                )
             # `timeout` bounds the whole body, not each socket read (a server dripping a byte
             # at a time restarts a read timeout forever); `deadline` bounds everything.
             end = time.monotonic() + timeout
@@ -379,6 +382,16 @@ class Transport:
                 job_id=job_id,
             )
         return resp
+
+    def _send_direct(self, session: requests.Session, method: str, url: str,
+                     params: Mapping[str, Any] | None, data: bytes | None,
+                     headers: Mapping[str, str] | None, timeout: float) -> requests.Response:
+        """One request to the in-process application, with the session's headers and auth."""
+        assert self._direct is not None
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method, url=url, headers={**session.headers, **(headers or {})},
+                         data=data, params=params, auth=session.auth)
+        return self._direct.send(prepared, stream=True, timeout=timeout)
 
     def redact(self, text: str) -> str:
         """``text`` with the API key masked (servers may echo it): see :func:`redact_key`."""
