@@ -126,8 +126,9 @@ def small_call_rows(url: str, token: str, rounds: int) -> dict[str, dict[str, fl
     return out
 
 
-def dense_rows(url: str, token: str, rounds: int) -> dict[str, dict[str, float]]:
-    """Dense observables: 8-wire Projector and 10-wire Hermitian expvals."""
+def dense_rows(url: str, token: str, rounds: int,
+               only: tuple[str, ...] | None = None) -> dict[str, dict[str, float]]:
+    """Dense observables: 8-wire Projector and 10-wire Hermitian expvals (``only``: these)."""
     rng = np.random.default_rng(2)
     out = {}
     state = rng.integers(0, 2, 8)
@@ -137,6 +138,8 @@ def dense_rows(url: str, token: str, rounds: int) -> dict[str, dict[str, float]]
         "hermitian_10w": (10, qml.Hermitian((a + a.conj().T) / 2, wires=range(10))),
     }
     for key, (n, obs) in cases.items():
+        if only is not None and key not in only:
+            continue
         devs = {QORO: _embedded(n), "default.qubit": qml.device("default.qubit", wires=n)}
         calls = {name: dense_expval(dev, obs, n) for name, dev in devs.items()}
         out[key] = interleaved(calls, max(3, rounds // 10), warmup=1)
