@@ -123,6 +123,15 @@ class TestTransport:
         assert str(direct.value) == str(wire.value)
 
 
+    def test_a_stopped_service_is_a_connection_error(self):
+        with serve() as gone:
+            target = InProcessApp(gone.app, gone.loop)
+            url, token = gone.url, gone.token
+        t = Transport(url, ApiKey(token), in_process=target)
+        with pytest.raises(QoroConnectionError, match="not running"):
+            t.get("", timeout=5)
+
+
 class TestClient:
     def test_results_equal_the_socket_clients(self, svc):
         spec = JobSpec(circuits=(("bell", BELL),), shots=400, maestro_config={"seed": 7})
