@@ -71,6 +71,7 @@ class Endpoint:
         app (Any): for the embedded service, its ASGI application, and
         loop (Any): the event loop serving it: the client reaches it through them, without
             a socket (``client/in_process.py``); ``None`` for any other service.
+        pid (int | None): the process serving it (a forked child uses the socket instead).
     """
 
     url: str
@@ -78,6 +79,7 @@ class Endpoint:
     local: bool = False
     app: Any = field(default=None, compare=False)
     loop: Any = field(default=None, compare=False)
+    pid: int | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:  # never the key
         return f"Endpoint(url={self.url!r}, local={self.local})"
@@ -88,8 +90,8 @@ class Endpoint:
         from .client import QoroClient  # loads requests and the transport on first use
         from .client.in_process import InProcessApp
 
-        if self.app is not None and self.loop is not None:
-            options["in_process"] = InProcessApp(self.app, self.loop)
+        if self.app is not None and self.loop is not None and self.pid is not None:
+            options["in_process"] = InProcessApp(self.app, self.loop, self.pid)
         return QoroClient(self.url, self.api_key, **options)
 
 
@@ -151,7 +153,8 @@ def _embedded() -> Endpoint:
             "git+https://github.com/QoroQuantum/pennylane-qoro'"
         ) from exc
     service = start()
-    return Endpoint(service.url, service.token, local=True, app=service.app, loop=service.loop)
+    return Endpoint(service.url, service.token, local=True, app=service.app, loop=service.loop,
+                    pid=service.pid)
 
 
 def _warn_once() -> None:

@@ -13,6 +13,8 @@ directly, on the event loop that serves it (one thread hop each way, about 0.3 m
   read by the same :class:`~pennylane_qoro.client.http.Transport` code;
 * only the framing is skipped. The service keeps listening on its socket for every other
   client (the official one, a browser, another process);
+* in a forked child (``multiprocessing`` on Linux) the loop's thread is not there: its
+  requests go over the socket to the parent's server, as any other client's do;
 * there is no network, so nothing is retried here: the retry policy of ``client/retry.py``
   is about connections and gateways that do not exist on this path. A timeout is still
   honoured (``requests.ReadTimeout``, mapped like any other by the transport).
@@ -26,8 +28,9 @@ import asyncio
 import concurrent.futures
 import io
 import logging
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
@@ -47,10 +50,16 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message],
 
 @dataclass(frozen=True)
 class InProcessApp:
-    """An ASGI application and the event loop (in another thread) that serves it."""
+    """An ASGI application and the event loop (in another thread) that serves it.
+
+    ``pid`` is the process they live in (by default the one building this): a forked child
+    has a copy of both but not the thread running the loop, so its requests go over the
+    socket to the parent's server.
+    """
 
     app: ASGIApp
     loop: asyncio.AbstractEventLoop
+    pid: int = field(default_factory=os.getpid)
 
     def __deepcopy__(self, memo: dict) -> InProcessApp:  # a copied client reaches the same app
         return self
@@ -81,6 +90,9 @@ class InProcessAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, stream: bool = False,
              timeout: Any = None, verify: Any = True, cert: Any = None,
              proxies: Any = None) -> requests.Response:
+        if os.getpid() != self._target.pid:  # a forked child: the service is the parent's
+            return super().send(request, stream=stream, timeout=timeout, verify=verify,
+                                cert=cert, proxies=proxies)
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import socket
 import sqlite3
 import threading
@@ -84,6 +85,7 @@ class LocalService:
         loop (asyncio.AbstractEventLoop | None): the event loop (a thread of this process)
             that serves it: what a caller in this process needs to reach the same service
             without a socket (the plugin's client does, ``client/in_process.py``).
+        pid (int): the process serving it (a forked child must use the socket).
 
     ``url, token = service`` unpacks it.
     """
@@ -93,6 +95,7 @@ class LocalService:
     _mint: Callable[[int], str] | None = field(default=None, repr=False, compare=False)
     app: Any = field(default=None, repr=False, compare=False)
     loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False, compare=False)
+    pid: int = field(default_factory=os.getpid, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[str]:
         return iter((self.url, self.token))

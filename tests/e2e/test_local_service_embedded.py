@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from local_api import Api, qasm
 
 from pennylane_qoro.local import LocalService, serve
@@ -65,3 +66,44 @@ class TestInProcess:
         for a, b in zip(direct_values[0], wire_values[0], strict=True):
             assert np.allclose(a, b, atol=1e-12)
         assert np.allclose(direct_values[1], wire_values[1], atol=1e-12)
+
+    def test_a_forked_child_reaches_the_parents_service_over_its_socket(self) -> None:
+        import multiprocessing
+
+        import numpy as np
+        import pennylane as qml
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            pytest.skip("this platform cannot fork")
+        dev = qml.device("qoro.maestro", wires=2, url="local")
+
+        @qml.qnode(dev)
+        def circuit(x):
+            qml.RX(x, 0)
+            qml.CNOT([0, 1])
+            return qml.expval(qml.PauliZ(1))
+
+        here = circuit(0.7)  # the client exists before the fork
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            there = pool.map(_call_in_child, [0.7, 1.3])
+        assert np.isclose(there[0], here, atol=1e-12)
+        assert np.isclose(there[1], np.cos(1.3), atol=1e-12)
+
+
+_CHILD_DEVICE: list = []
+
+
+def _call_in_child(x: float) -> float:
+    """A QNode call in a forked pool worker, on a device made there (``url="local"``)."""
+    import pennylane as qml
+
+    if not _CHILD_DEVICE:
+        _CHILD_DEVICE.append(qml.device("qoro.maestro", wires=2, url="local"))
+
+    @qml.qnode(_CHILD_DEVICE[0])
+    def circuit(v):
+        qml.RX(v, 0)
+        qml.CNOT([0, 1])
+        return qml.expval(qml.PauliZ(1))
+
+    return float(circuit(x))
