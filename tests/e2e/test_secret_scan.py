@@ -32,7 +32,11 @@ from pennylane_qoro.local import FaultPlan, serve
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 X = f"{HEAD}qreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n"
-SLOW = f"{HEAD}qreg q[16];\ncreg c[16];\n" + "h q;\ncx q[0],q[1];\n" * 200 + "measure q -> c;\n"
+# Seconds of simulation (22 qubits, rotations Maestro cannot fuse away): still running when the
+# client's zero deadline is checked, however the first poll is delayed (REQUEST_FLOOR, faults).
+SLOW = f"{HEAD}qreg q[22];\ncreg c[22];\n" + "".join(
+    f"rx(0.{k % 9 + 1}) q[{i}];\ncx q[{i}],q[{(i + 1) % 22}];\n"
+    for k in range(24) for i in range(22)) + "measure q -> c;\n"
 WRONG_KEY = "qk_wrong_5ecret-key-that-must-not-leak"
 LOGGERS = ["", "uvicorn", "uvicorn.error", "uvicorn.access", "urllib3", "fastapi",
            "pennylane_qoro", "asyncio"]
