@@ -125,7 +125,7 @@ class QoroClient:
         # ``job/init/`` has advertised it: the last upload then answers with the job's end.
         self.max_finalize_wait: float | None = None
         # ``job/submit/`` (a local extension), once ``job/init/`` has advertised it: a job of
-        # one chunk then costs one request (client/single_request.py).
+        # one chunk then costs one request (client/job_creation.py).
         self.single_request_jobs = False
         self.progress = progress
         self.poll_interval = float(poll_interval)
