@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator, MutableSequence
+from collections.abc import Callable, Iterator, MutableSequence
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
-__all__ = ["RELEASE_SLICE", "paused_gc", "release"]
+__all__ = ["RELEASE_SLICE", "handled", "paused_gc", "release"]
+
+T = TypeVar("T")
 
 RELEASE_SLICE = 2000
 """Items freed per step by :func:`release` (each step a short, interruptible C call)."""
@@ -52,6 +55,20 @@ def paused_gc() -> Iterator[None]:
             _holders -= 1
             if _holders == 0 and _was_enabled:
                 gc.enable()
+
+
+def handled(size: int, work: Callable[[list[Any]], T], *, threshold: int) -> T:
+    """``work(held)`` for a body of ``size`` bytes. Over ``threshold`` it runs with the
+    collector paused, and the large containers ``work`` appends to ``held`` are freed in
+    slices afterwards (the routes that take large bodies share this)."""
+    held: list[Any] = []
+    if size <= threshold:
+        return work(held)
+    with paused_gc():
+        try:
+            return work(held)
+        finally:
+            release(*held)
 
 
 def release(*containers: MutableSequence | dict | None) -> None:

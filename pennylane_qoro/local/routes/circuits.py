@@ -28,7 +28,7 @@ from pydantic import StrictStr, TypeAdapter, ValidationError
 from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES, WAIT_PARAM
 from ..bounds import parse_json
 from ..deps import AppSettings, Owner, RunnerDep, SettingsDep, StoreDep, remember
-from ..gc_pause import paused_gc, release
+from ..gc_pause import handled
 from ..handlers import format_validation
 from ..inline import finalize_answer, runs_inline
 from ..models import AddCircuitsRequest, AddCircuitsResponse, ParameterSet
@@ -146,14 +146,8 @@ def _add_circuits(store: Store, runner: Runner, job_id: str, owner: str, body: b
     :data:`PAUSE_GC_BYTES` is handled with the cyclic collector paused and its parsed rows
     freed in slices (``local/gc_pause.py``): either would otherwise stall every request for up
     to a second at a time."""
-    if len(body) <= PAUSE_GC_BYTES:
-        return _append(store, runner, job_id, owner, body, request, settings, [])
-    held: list[Any] = []
-    with paused_gc():
-        try:
-            return _append(store, runner, job_id, owner, body, request, settings, held)
-        finally:
-            release(*held)
+    return handled(len(body), lambda held: _append(store, runner, job_id, owner, body, request,
+                                                   settings, held), threshold=PAUSE_GC_BYTES)
 
 
 def _append(store: Store, runner: Runner, job_id: str, owner: str, body: bytes,

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from ...protocol.vocabulary import LOCAL_ACTIVE_STATUSES, SUBMIT_MAX_CIRCUITS
 from ..deps import AppSettings, Owner, RunnerDep, SettingsDep, StoreDep, remember
-from ..gc_pause import paused_gc, release
+from ..gc_pause import handled
 from ..handlers import format_validation
 from ..inline import finalize_answer
 from ..models import AddCircuitsResponse, InitRequest
@@ -70,14 +70,9 @@ async def submit(request: Request, owner: Owner, store: StoreDep, runner: Runner
 
 def _submit(store: Store, runner: Runner, owner: str, body: bytes, request: Request,
             settings: AppSettings) -> AddCircuitsResponse:
-    held: list[Any] = []
-    if len(body) <= PAUSE_GC_BYTES:
-        return _create_and_append(store, runner, owner, body, request, settings, held)
-    with paused_gc():  # as add_circuits/ does for large bodies (gc_pause.py)
-        try:
-            return _create_and_append(store, runner, owner, body, request, settings, held)
-        finally:
-            release(*held)
+    return handled(len(body), lambda held: _create_and_append(store, runner, owner, body, request,
+                                                              settings, held),
+                   threshold=PAUSE_GC_BYTES)  # as add_circuits/ does for large bodies
 
 
 def _create_and_append(store: Store, runner: Runner, owner: str, body: bytes,
